@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Guest side of the host-control handshake: a test program asks the host
+ * to act (connect a port's socket, send data, hot-unplug a device) over
+ * ttyS2, a UART the code under test never touches.  The requests are listed
+ * in selftests/pvtest/hostctl.py.
+ */
+#ifndef PVGUEST_HOSTCTL_H
+#define PVGUEST_HOSTCTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/**
+ * hostctl() - send one request to the host and wait for its reply.
+ * @reply: where the data after "ok " (or the error text) goes; may be NULL
+ * @len:   size of @reply
+ * @fmt:   printf format of the request line, without the newline
+ *
+ * Return: 0 when the host answered "ok", -1 otherwise (@reply then holds
+ * the host's message).
+ */
+int hostctl(char *reply, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/**
+ * pattern_byte() - byte @i of the test stream with seed @seed; the host's
+ * pattern() makes the same stream.
+ */
+static inline uint8_t pattern_byte(unsigned int seed, size_t i)
+{
+	return (uint8_t)(seed + i * 7 + (i >> 8));
+}
+
+/**
+ * wait_path() - wait up to @ms milliseconds for @path to exist (@exists
+ * true) or to be gone (@exists false).
+ *
+ * Return: 0 when it did, -1 on timeout.
+ */
+int wait_path(const char *path, int exists, int ms);
+
+#endif

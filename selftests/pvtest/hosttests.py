@@ -1,0 +1,172 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Tests that run on the host: lint, the harness self-check, and building
+against Debian's stock kernel headers."""
+
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+from . import build, guest, images
+from .ktap import FAIL, PASS, Result
+from .paths import SELFTESTS, TOP
+
+# Each fixture suite, and the line its failure must produce.
+SELFCHECK = {
+    'fixture.kunit': r'^not ok - fixture\.kunit: '
+                     r'pvguest_fixture\.pvguest_fixture_fails',
+    'fixture.ksft': r'^not ok - fixture\.ksft: global\.fails',
+    'fixture.hang': r'^not ok - fixture\.hang: guest finished: timed out .*'
+                    r'while running ksft:fixture_hang_test',
+    'fixture.splat': r'^not ok - fixture\.splat: kernel log clean: during '
+                     r'load:pvguest_fixture_splat: .*KASAN',
+}
+# ... and the passing half of each fixture that must still pass.
+SELFCHECK_PASSES = {
+    'fixture.kunit': r'^ok - fixture\.kunit: '
+                     r'pvguest_fixture\.pvguest_fixture_passes$',
+    'fixture.ksft': r'^ok - fixture\.ksft: global\.passes$',
+}
+
+LINT = ('lint.checkpatch', 'lint.sparse', 'lint.w1')
+
+
+def _flatten(suite):
+    for t in suite:
+        if isinstance(t, unittest.TestSuite):
+            yield from _flatten(t)
+        else:
+            yield t
+
+
+def _unit_cases():
+    from . import test_ktap
+    return list(_flatten(
+        unittest.defaultTestLoader.loadTestsFromModule(test_ktap)))
+
+
+def _unit_name(case):
+    return 'harness.ktap: ' + case.id().split('.', 2)[-1]
+
+
+def names():
+    return [_unit_name(c) for c in _unit_cases()] + list(LINT) + ['harness.selfcheck: ' + f for f in SELFCHECK] + \
+        ['compat.build@' + rel for rel in sorted(images.stock_headers())
+         if build.module_dirs()]
+
+
+def c_sources():
+    out = []
+    for d in ('virtio_serial', 'pvlock', 'tmem', 'selftests'):
+        for root, _, files in os.walk(os.path.join(TOP, d)):
+            out += [os.path.join(root, f) for f in sorted(files)
+                    if f.endswith(('.c', '.h'))]
+    return out
+
+
+def lint_checkpatch(kdir):
+    script = os.path.join(kdir, 'scripts', 'checkpatch.pl')
+    r = subprocess.run(['perl', script, '--no-tree', '--strict', '--terse',
+                        '--show-types', '-f'] + c_sources(),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    bad = [line for line in r.stdout.splitlines()
+           if re.search(r': (ERROR|WARNING|CHECK):', line)]
+    if bad:
+        return Result('lint.checkpatch', FAIL,
+                      '%d reports:\n  %s' % (len(bad), '\n  '.join(bad)))
+    return Result('lint.checkpatch', PASS)
+
+
+def _lint_build(name, kdir, flags):
+    """Build every module tree with flags; a result that fails on any
+    warning the compiler or sparse printed."""
+    tag = name.replace('.', '-')
+    try:
+        build.modules(kdir, tag, flags)
+    except build.BuildError as e:
+        return Result(name, FAIL, str(e))
+    with open(os.path.join(build.OUT, 'build', tag, 'modules.log')) as f:
+        bad = [line for line in f.read().splitlines()
+               if re.search(r'(warning|error):', line)]
+    if bad:
+        return Result(name, FAIL, '\n  '.join(bad[:30]))
+    return Result(name, PASS)
+
+
+def selfcheck(name, pattern):
+    """Run one fixture suite through run.py as a user would; it must exit
+    non-zero and print the expected failure (and pass its passing half)."""
+    cmd = [sys.executable, os.path.join(SELFTESTS, 'run.py'), 'check',
+           '--only', name]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    title = 'harness.selfcheck: ' + name
+    if r.returncode == 0:
+        return Result(title, FAIL, 'run.py exited 0 on a deliberate failure')
+    if not re.search(pattern, r.stdout, re.M):
+        return Result(title, FAIL, 'the failure was not reported as '
+                      'expected; output:\n' + r.stdout[-2000:])
+    passing = SELFCHECK_PASSES.get(name)
+    if passing and not re.search(passing, r.stdout, re.M):
+        return Result(title, FAIL, 'its passing half did not pass')
+    return Result(title, PASS)
+
+
+def compat_build(rel, kdir):
+    """Our modules build against a stock header tree and carry its
+    vermagic."""
+    title = 'compat.build@' + rel
+    try:
+        kos = [k for k in build.modules(kdir, 'compat-' + rel)
+               if '/fixtures/' not in k]
+    except build.BuildError as e:
+        return Result(title, FAIL, str(e))
+    for ko in kos:
+        magic = subprocess.run(['modinfo', '-F', 'vermagic', ko],
+                               stdout=subprocess.PIPE, text=True).stdout
+        if magic.split()[:1] != [rel]:
+            return Result(title, FAIL, '%s has vermagic %r' % (ko, magic))
+    return Result(title, PASS, '%d modules' % len(kos))
+
+
+def unit_tests(report, want):
+    for case in _unit_cases():
+        if _unit_name(case) not in want:
+            continue
+        res = unittest.TestResult()
+        case.run(res)
+        bad = res.failures + res.errors
+        report.add([Result(_unit_name(case), FAIL if bad else PASS,
+                           bad[0][1] if bad else '')])
+
+
+def run(report, only, selected):
+    want = [n for n in names() if selected(n, only)]
+    if not want:
+        return
+    unit_tests(report, want)
+    if not [n for n in want if not n.startswith('harness.ktap')]:
+        return
+    try:
+        image = images.get('debug')
+    except build.BuildError as e:
+        report.add([Result('build: debug guest', FAIL, str(e))])
+        return
+    kdir = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.dirname(image.kernel))))
+    # Sub-runs of the self-check reuse this run's accelerator probe.
+    os.environ['PVGUEST_ACCEL'] = guest.accel(image)
+    if 'lint.checkpatch' in want:
+        report.add([lint_checkpatch(kdir)])
+    if 'lint.sparse' in want:
+        report.add([_lint_build('lint.sparse', kdir, ('C=2',))])
+    if 'lint.w1' in want:
+        report.add([_lint_build('lint.w1', kdir, ('W=1',))])
+    for name, pattern in SELFCHECK.items():
+        if 'harness.selfcheck: ' + name in want:
+            report.add([selfcheck(name, pattern)])
+    for rel, kdir in sorted(images.stock_headers().items()):
+        if 'compat.build@' + rel in want:
+            report.add([compat_build(rel, kdir)])

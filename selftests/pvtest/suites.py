@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+"""The guest test suites: what each boots with and what its init runs.
+
+A suite is one boot.  Its plan is the list of init items (see
+selftests/qemu/init): load:MODULE, unload:MODULE, kunit:MODULE,
+ksft:PROGRAM, sh:SCRIPT.  Fixture suites exist only to prove that the
+harness catches failures; they run when named with --only, never by
+default.
+"""
+
+from dataclasses import dataclass, field
+
+from .vm import Controller, Machine, Port
+
+
+@dataclass
+class Suite:
+    name: str
+    plan: list
+    machine: Machine = field(default_factory=Machine)
+    # Kernels to run on: 'debug' (the harness's debug build) and 'stock'
+    # (Debian's cloud kernel; only suites that need no patched kernel).
+    kernels: tuple = ('debug',)
+    fixture: bool = False
+    # Module folder the suite belongs to: it runs only when that module is
+    # in the tree ('' for the harness's own suites).
+    module: str = ''
+
+
+def _plumbing_machine():
+    ports = [Port('p1', 'org.pvguest.test.0', nr=1),
+             Port('p2', 'org.pvguest.test.1', nr=2)]
+    return Machine(smp=2, mem=512, timeout=240, controllers=[
+        Controller('vser0', max_ports=4, ports=ports),
+        Controller('vser1', max_ports=2,
+                   ports=[Port('q1', 'org.pvguest.unplug.0', nr=1)])])
+
+
+SUITES = [
+    # The harness's own plumbing, checked with the in-tree virtio_console:
+    # named ports, host sockets, QMP events, hot-unplug of a port and of a
+    # whole controller.
+    Suite('harness.plumbing',
+          ['load:virtio_console', 'ksft:plumbing_test',
+           'unload:virtio_console'],
+          machine=_plumbing_machine(), kernels=('debug', 'stock')),
+
+    # Deliberate failures, each of which the harness must report.
+    Suite('fixture.kunit', ['kunit:pvguest_fixture_kunit'], fixture=True),
+    Suite('fixture.ksft', ['ksft:fixture_fail_test'], fixture=True),
+    Suite('fixture.hang', ['ksft:fixture_hang_test'], fixture=True,
+          machine=Machine(timeout=45)),
+    Suite('fixture.splat',
+          ['load:pvguest_fixture_splat', 'unload:pvguest_fixture_splat'],
+          fixture=True),
+]
