@@ -102,8 +102,9 @@ int main(int argc, char **argv)
 		printf("  guest: write: %s\n", strerror(errno));
 	if (hostctl(reply, sizeof(reply), "recv demo 64 5000"))
 		goto host_failed;
-	for (i = 0; reply[2 * i] && reply[2 * i + 1] && i < 255; i++)
-		sscanf(reply + 2 * i, "%2hhx", (unsigned char *)&text[i]);
+	for (i = 0; i < 255; i++)
+		if (sscanf(reply + 2 * i, "%2hhx", (unsigned char *)&text[i]) != 1)
+			break;
 	text[i] = '\0';
 	printf("  host:  received %d bytes: %s", i, text);
 

@@ -24,6 +24,28 @@
 
 static char reply[4096];
 
+static int qmp_device_del(const char *id)
+{
+	return hostctl(reply, sizeof(reply),
+		       "qmp {\"execute\": \"device_del\", \"arguments\": {\"id\": \"%s\"}}",
+		       id);
+}
+
+/* Wait for a QMP event whose data has key == value (a JSON value). */
+static int qmp_event(const char *event, const char *key, const char *value,
+		     int ms)
+{
+	return hostctl(reply, sizeof(reply), "event %s %d {\"%s\": %s}", event,
+		       ms, key, value);
+}
+
+static int port_event(const char *id, int open, int ms)
+{
+	return hostctl(reply, sizeof(reply),
+		       "event VSERPORT_CHANGE %d {\"id\": \"%s\", \"open\": %s}",
+		       ms, id, open ? "true" : "false");
+}
+
 /* Read exactly len bytes (the in-tree driver returns one buffer a read). */
 static int read_full(int fd, unsigned char *buf, size_t len)
 {
@@ -71,12 +93,10 @@ TEST(open_close_events)
 	ASSERT_EQ(0, wait_path(PORT0, 1, 10000));
 	fd = open(PORT0, O_RDWR);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, hostctl(reply, sizeof(reply),
-			     "event VSERPORT_CHANGE 10000 {\"id\": \"p1\", \"open\": true}"))
+	EXPECT_EQ(0, port_event("p1", 1, 10000))
 		TH_LOG("%s", reply);
 	close(fd);
-	EXPECT_EQ(0, hostctl(reply, sizeof(reply),
-			     "event VSERPORT_CHANGE 10000 {\"id\": \"p1\", \"open\": false}"))
+	EXPECT_EQ(0, port_event("p1", 0, 10000))
 		TH_LOG("%s", reply);
 }
 
@@ -152,12 +172,10 @@ TEST(host_connect_seen)
 TEST(unplug_port)
 {
 	ASSERT_EQ(0, wait_path(PORT1, 1, 10000));
-	ASSERT_EQ(0, hostctl(reply, sizeof(reply),
-			     "qmp {\"execute\": \"device_del\", \"arguments\": {\"id\": \"p2\"}}"))
+	ASSERT_EQ(0, qmp_device_del("p2"))
 		TH_LOG("%s", reply);
 	EXPECT_EQ(0, wait_path(PORT1, 0, 20000));
-	EXPECT_EQ(0, hostctl(reply, sizeof(reply),
-			     "event DEVICE_DELETED 20000 {\"device\": \"p2\"}"))
+	EXPECT_EQ(0, qmp_event("DEVICE_DELETED", "device", "\"p2\"", 20000))
 		TH_LOG("%s", reply);
 	/* The other port of that controller is untouched. */
 	EXPECT_EQ(0, access(PORT0, F_OK));
@@ -166,11 +184,9 @@ TEST(unplug_port)
 TEST(unplug_controller)
 {
 	ASSERT_EQ(0, wait_path(UNPLUG0, 1, 10000));
-	ASSERT_EQ(0, hostctl(reply, sizeof(reply),
-			     "qmp {\"execute\": \"device_del\", \"arguments\": {\"id\": \"vser1\"}}"))
+	ASSERT_EQ(0, qmp_device_del("vser1"))
 		TH_LOG("%s", reply);
-	EXPECT_EQ(0, hostctl(reply, sizeof(reply),
-			     "event DEVICE_DELETED 60000 {\"device\": \"vser1\"}"))
+	EXPECT_EQ(0, qmp_event("DEVICE_DELETED", "device", "\"vser1\"", 60000))
 		TH_LOG("%s", reply);
 	EXPECT_EQ(0, wait_path(UNPLUG0, 0, 20000));
 	EXPECT_EQ(0, access(PORT0, F_OK));

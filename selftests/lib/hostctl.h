@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kselftest.h"
+
 /**
  * hostctl() - send one request to the host and wait for its reply.
  * @reply: where the data after "ok " (or the error text) goes; may be NULL
@@ -20,8 +22,7 @@
  * Return: 0 when the host answered "ok", -1 otherwise (@reply then holds
  * the host's message).
  */
-int hostctl(char *reply, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+__printf(3, 4) int hostctl(char *reply, size_t len, const char *fmt, ...);
 
 /**
  * pattern_byte() - byte @i of the test stream with seed @seed; the host's

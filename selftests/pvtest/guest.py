@@ -18,7 +18,7 @@ _END = re.compile(r'^PVGUEST END (\S+) (\d+)')
 # acpi=noirq: virtio-pci uses MSI-X, and evaluating the ACPI IRQ links of
 # each PCI device costs about 25 s under TCG with KASAN and kmemleak.
 APPEND = ('console=ttyS0 panic=-1 printk.devkmsg=on no_hash_pointers '
-          'acpi=noirq')
+          'acpi=noirq kunit.enable=1')
 
 
 class Image:

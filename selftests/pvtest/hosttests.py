@@ -2,8 +2,10 @@
 """Tests that run on the host: lint, the harness self-check, and building
 against Debian's stock kernel headers."""
 
+import glob
 import os
 import re
+import shutil
 import subprocess
 import sys
 import unittest
@@ -83,15 +85,27 @@ def _lint_build(name, kdir, flags):
     """Build every module tree with flags; a result that fails on any
     warning the compiler or sparse printed."""
     tag = name.replace('.', '-')
+    # From scratch: an up-to-date object would hide its warnings.
+    shutil.rmtree(os.path.join(build.OUT, 'build', tag), ignore_errors=True)
     try:
         build.modules(kdir, tag, flags)
     except build.BuildError as e:
         return Result(name, FAIL, str(e))
     with open(os.path.join(build.OUT, 'build', tag, 'modules.log')) as f:
-        bad = [line for line in f.read().splitlines()
-               if re.search(r'(warning|error):', line)]
+        log = f.read()
+    bad = [line for line in log.splitlines()
+           if re.search(r'(warning|error):', line)]
     if bad:
         return Result(name, FAIL, '\n  '.join(bad[:30]))
+    if 'C=2' in flags:
+        objs = glob.glob(os.path.join(build.OUT, 'build', tag, '**', '*.o'),
+                         recursive=True)
+        checked = set(re.findall(r'^\s+CHECK\s+(\S+)\.c$', log, re.M))
+        missed = [o for o in objs if not o.endswith('.mod.o') and
+                  o[:-2] not in checked]
+        if missed:
+            return Result(name, FAIL, 'sparse did not check ' +
+                          ', '.join(missed))
     return Result(name, PASS)
 
 

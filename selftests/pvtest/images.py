@@ -56,6 +56,9 @@ def _stock_modules(krel, names, dest):
     moddir = os.path.join(dest, 'lib', 'modules', krel)
     shutil.rmtree(dest, ignore_errors=True)
     os.makedirs(moddir)
+    builtin = '/lib/modules/%s/modules.builtin' % krel
+    if os.path.exists(builtin):
+        shutil.copy(builtin, moddir)
     for name in names:
         r = subprocess.run(['modprobe', '-S', krel, '--show-depends', name],
                            stdout=subprocess.PIPE, text=True)

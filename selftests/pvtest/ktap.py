@@ -52,6 +52,7 @@ def parse(text, prefix):
                               'the test stopped before reporting them'))
             frame.failed = True
 
+    diag = []
     for line in text.splitlines():
         line = line.rstrip('\r')
         m = _SUBTEST.match(line)
@@ -69,7 +70,12 @@ def parse(text, prefix):
             continue
         m = _RESULT.match(line)
         if not m:
+            note = line.strip().lstrip('#').strip()
+            if note and not note.startswith(('KTAP version', 'TAP version',
+                                             'RUN ', 'OK ')):
+                diag.append(note)
             continue
+        why, diag = ' | '.join(diag[-4:])[:400], []
         indent, ok, name = len(m.group(1)), m.group(2).lower() == 'ok', \
             m.group(4)
         directive = (m.group(5) or '').upper()
@@ -94,7 +100,7 @@ def parse(text, prefix):
             out.append(Result(full(name), PASS))
         else:
             stack[-1].failed = True
-            out.append(Result(full(name), FAIL))
+            out.append(Result(full(name), FAIL, why))
     while stack:
         close(stack.pop())
     return out

@@ -61,6 +61,10 @@ class ParseTest(unittest.TestCase):
             ('k: global.a', PASS), ('k: global.b', FAIL),
             ('k: global.c', SKIP)])
 
+    def test_failure_says_why(self):
+        res = parse('1..1\n# x.c:3:t:Expected 1 == 2\nnot ok 1 t\n', 'k')
+        self.assertEqual(res[0].detail, 'x.c:3:t:Expected 1 == 2')
+
     def test_unmet_plan_fails(self):
         res = parse('TAP version 13\n1..3\nok 1 a\n', 'k')
         self.assertEqual([r.status for r in res], [PASS, FAIL])
