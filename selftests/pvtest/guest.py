@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Run one suite in one guest and turn what came back into results."""
 
+import dataclasses
 import os
 import re
 import shutil
@@ -10,7 +11,7 @@ import time
 from . import ktap
 from .ktap import FAIL, PASS, SKIP, Result
 from .paths import OUT
-from .vm import Guest, Machine
+from .vm import Guest, Machine, make_disk
 
 _BEGIN = re.compile(r'^PVGUEST BEGIN (\S+)')
 _END = re.compile(r'^PVGUEST END (\S+) (\d+)')
@@ -113,11 +114,27 @@ def _item_results(suite, item, text, rc):
     return res
 
 
+def _disk(suite, workdir):
+    files = os.path.join(workdir, 'disk-files')
+    for rel, data in suite.disk_files.items():
+        path = os.path.join(files, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, 'wb') as f:
+            f.write(data)
+    return make_disk(os.path.join(workdir, 'disk.img'),
+                     suite.machine.disk_mb, files if suite.disk_files else None)
+
+
 def run_suite(suite, image, workdir):
     """Boot image with the suite's machine and plan; a list of Results."""
     shutil.rmtree(workdir, ignore_errors=True)
-    append = '%s pvguest.run=%s' % (APPEND, ','.join(suite.plan))
-    guest = Guest(image.kernel, image.initrd, workdir, suite.machine,
+    os.makedirs(workdir)
+    append = '%s %s pvguest.run=%s' % (APPEND, suite.append,
+                                       ','.join(suite.plan))
+    machine = suite.machine
+    if machine.disk_mb:
+        machine = dataclasses.replace(machine, disk=_disk(suite, workdir))
+    guest = Guest(image.kernel, image.initrd, workdir, machine,
                   append=append, accel=accel(image))
     t0 = time.monotonic()
     try:

@@ -25,6 +25,12 @@ class Suite:
     # Module folder the suite belongs to: it runs only when that module is
     # in the tree ('' for the harness's own suites).
     module: str = ''
+    # Extra kernel command line, e.g. initcall_blacklist=virtio_console_init
+    # to keep Debian's built-in virtio_console off the devices.
+    append: str = ''
+    # Files for a fresh ext4 virtio-blk disk (/dev/vda): {path: bytes}; the
+    # disk is made only when machine.disk_mb is set.
+    disk_files: dict = field(default_factory=dict)
 
 
 def _plumbing_machine():
@@ -44,6 +50,12 @@ SUITES = [
           ['load:virtio_console', 'ksft:plumbing_test',
            'unload:virtio_console'],
           machine=_plumbing_machine(), kernels=('debug', 'stock')),
+
+    # The optional virtio-blk disk: an ext4 image made on the host.
+    Suite('harness.disk', ['sh:disk_test.sh'],
+          machine=Machine(disk_mb=64, timeout=120),
+          disk_files={'hello.txt': b'hello from the host\n',
+                      'data.bin': bytes(range(256)) * 4096}),
 
     # Deliberate failures, each of which the harness must report.
     Suite('fixture.kunit', ['kunit:pvguest_fixture_kunit'], fixture=True),

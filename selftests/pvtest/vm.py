@@ -68,6 +68,7 @@ class Machine:
     mem: int = 512
     controllers: list = field(default_factory=list)
     disk: str = ''
+    disk_mb: int = 0
     timeout: int = 300
 
     def ports(self):
