@@ -29,12 +29,21 @@ apt_update() {
 	updated=1
 }
 
+stock() {
+	newest linux-headers-6.1. '^linux-headers-6\.1\.0-[0-9]+-cloud-amd64$'
+	newest linux-headers-6.12. '^linux-headers-6\.12\.[0-9]+\+deb12-cloud-amd64$'
+}
+
 if [ "${1:-}" = stock ]; then
-	# The newest stock cloud kernels of 6.1 and 6.12; the headers package
-	# pulls in the image, which the compat step boots.
-	apt_update
-	want="$want $(newest linux-headers-6.1. '^linux-headers-6\.1\.0-[0-9]+-cloud-amd64$')"
-	want="$want $(newest linux-headers-6.12. '^linux-headers-6\.12\.[0-9]+\+deb12-cloud-amd64$')"
+	# The newest stock cloud kernels of 6.1 and 6.12 the package lists
+	# know; the 6.12 headers package pulls in the image the compat step
+	# boots.
+	kernels=$(stock)
+	if [ "$(echo "$kernels" | grep -c .)" != 2 ]; then
+		apt_update
+		kernels=$(stock)
+	fi
+	want="$want $kernels"
 fi
 
 missing=

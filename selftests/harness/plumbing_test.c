@@ -46,38 +46,6 @@ static int port_event(const char *id, int open, int ms)
 		       ms, id, open ? "true" : "false");
 }
 
-/* Read exactly len bytes (the in-tree driver returns one buffer a read). */
-static int read_full(int fd, unsigned char *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		got += n;
-	}
-	return 0;
-}
-
-static int write_full(int fd, const unsigned char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
 TEST(names_and_links)
 {
 	ASSERT_EQ(0, wait_path(PORT0, 1, 10000));

@@ -36,16 +36,35 @@ static int hostctl_open(void)
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
+int write_full(int fd, const void *buf, size_t len)
 {
+	const char *p = buf;
+
 	while (len) {
-		ssize_t n = write(fd, buf, len);
+		ssize_t n = write(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return -1;
-		buf += n;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+
+	while (len) {
+		ssize_t n = read(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
 		len -= n;
 	}
 	return 0;
@@ -94,7 +113,7 @@ int hostctl(char *reply, size_t len, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(line) - 1)
 		return -1;
 	line[n++] = '\n';
-	if (write_all(hostctl_fd, line, n) || read_line(line, sizeof(line)))
+	if (write_full(hostctl_fd, line, n) || read_line(line, sizeof(line)))
 		return -1;
 	if (reply && len) {
 		const char *data = line;

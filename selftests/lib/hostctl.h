@@ -41,4 +41,20 @@ static inline uint8_t pattern_byte(unsigned int seed, size_t i)
  */
 int wait_path(const char *path, int exists, int ms);
 
+/**
+ * read_full() - read exactly @len bytes from @fd, retrying short reads and
+ * EINTR.
+ *
+ * Return: 0, or -1 on error or end of file.
+ */
+int read_full(int fd, void *buf, size_t len);
+
+/**
+ * write_full() - write all @len bytes to @fd, retrying short writes and
+ * EINTR.
+ *
+ * Return: 0, or -1 on error.
+ */
+int write_full(int fd, const void *buf, size_t len);
+
 #endif

@@ -13,6 +13,7 @@ from .ktap import FAIL, PASS, SKIP, Result
 from .paths import OUT
 from .vm import Guest, Machine, make_disk
 
+_START = re.compile(r'^PVGUEST START \S+ cpus=(\d+)', re.M)
 _BEGIN = re.compile(r'^PVGUEST BEGIN (\S+)')
 _END = re.compile(r'^PVGUEST END (\S+) (\d+)')
 
@@ -143,11 +144,17 @@ def run_suite(suite, image, workdir):
     except RuntimeError as e:
         return [Result(suite.name, FAIL, str(e))]
     with open(guest.results, errors='replace') as f:
-        sections, done = _sections(f.read())
+        text = f.read()
+    sections, done = _sections(text)
     with open(guest.console, errors='replace') as f:
         console = f.read()
 
     results = []
+    m = _START.search(text)
+    if m and int(m.group(1)) != machine.smp:
+        results.append(Result('%s: guest machine' % suite.name, FAIL,
+                              'the guest sees %s CPUs, not %d' %
+                              (m.group(1), machine.smp)))
     running = None
     for item in suite.plan:
         text, rc = sections.get(item, ('', None))

@@ -24,36 +24,35 @@ def _image(kernel):
         return None
 
 
-def shell(kernel):
-    """Boot a guest with a busybox shell on this terminal."""
+def _boot(kernel, name, append, timeout, interactive=False):
+    """Boot the demo machine; the Guest once it has stopped, or None."""
     image = _image(kernel)
     if image is None:
-        return 1
-    workdir = os.path.join(OUT, 'run', 'shell')
+        return None
+    workdir = os.path.join(OUT, 'run', name)
     shutil.rmtree(workdir, ignore_errors=True)
-    g = Guest(image.kernel, image.initrd, workdir, _machine(0),
-              append=guest.APPEND + ' pvguest.mode=shell',
-              accel=guest.accel(image), interactive=True)
-    print('# %s guest; port sockets, QMP and logs in %s' % (kernel, workdir))
+    g = Guest(image.kernel, image.initrd, workdir, _machine(timeout),
+              append=guest.APPEND + ' ' + append, accel=guest.accel(image),
+              interactive=interactive)
+    print('# %s guest (%s); port sockets, QMP and logs in %s' %
+          (kernel, g.accel, workdir), flush=True)
     g.start()
     g.serve()
-    return 0
+    return g
+
+
+def shell(kernel):
+    """Boot a guest with a busybox shell on this terminal."""
+    return 0 if _boot(kernel, 'shell', 'pvguest.mode=shell', 0,
+                      interactive=True) else 1
 
 
 def demo(kernel):
     """Boot a guest that runs selftests/demo/demo.sh and print what it
     says."""
-    image = _image(kernel)
-    if image is None:
+    g = _boot(kernel, 'demo', 'pvguest.run=sh:demo.sh', 300)
+    if g is None:
         return 1
-    workdir = os.path.join(OUT, 'run', 'demo')
-    shutil.rmtree(workdir, ignore_errors=True)
-    g = Guest(image.kernel, image.initrd, workdir, _machine(300),
-              append=guest.APPEND + ' pvguest.run=sh:demo.sh',
-              accel=guest.accel(image))
-    print('# booting the %s guest (%s) ...' % (kernel, g.accel), flush=True)
-    g.start()
-    g.serve()
     with open(g.results, errors='replace') as f:
         text = f.read()
     for line in text.splitlines():

@@ -81,7 +81,8 @@ def make_disk(path, size_mb, populate=None):
     args = ['mkfs.ext4', '-q', '-F', '-b', '4096']
     if populate:
         args += ['-d', populate]
-    subprocess.run(args + [path, '%dM' % size_mb], check=True)
+    subprocess.run(args + [path, '%dM' % size_mb], check=True,
+                   stdout=subprocess.DEVNULL)
     return path
 
 
