@@ -157,9 +157,9 @@ class Guest:
         with open(os.path.join(self.dir, 'qemu.cmd'), 'w') as f:
             f.write(' '.join(cmd) + '\n')
         stdio = None if self.interactive else subprocess.DEVNULL
-        err = open(os.path.join(self.dir, 'qemu.err'), 'w')
-        self.proc = subprocess.Popen(cmd, stdin=stdio, stdout=stdio,
-                                     stderr=err)
+        with open(os.path.join(self.dir, 'qemu.err'), 'w') as err:
+            self.proc = subprocess.Popen(cmd, stdin=stdio, stdout=stdio,
+                                         stderr=err)
         self.start_time = time.monotonic()
         for lsock in (ctl_l, qmp_l):
             lsock.settimeout(20)
