@@ -129,7 +129,8 @@ def run_suite(suite, image, workdir):
     """Boot image with the suite's machine and plan; a list of Results."""
     shutil.rmtree(workdir, ignore_errors=True)
     os.makedirs(workdir)
-    append = '%s %s pvguest.run=%s' % (APPEND, suite.append,
+    base = APPEND.replace(' acpi=noirq', '') if suite.smp_apic else APPEND
+    append = '%s %s pvguest.run=%s' % (base, suite.append,
                                        ','.join(suite.plan))
     machine = suite.machine
     if machine.disk_mb:

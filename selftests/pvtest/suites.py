@@ -31,6 +31,11 @@ class Suite:
     # Files for a fresh ext4 virtio-blk disk (/dev/vda): {path: bytes}; the
     # disk is made only when machine.disk_mb is set.
     disk_files: dict = field(default_factory=dict)
+    # Keep ACPI interrupt routing (drop acpi=noirq).  Without it, and with
+    # no MP-table parser in the kernel, the local APIC is disabled and the
+    # guest runs on one CPU whatever -smp says: suites that need SMP set
+    # this and pay the slower boot.
+    smp_apic: bool = False
 
 
 def _plumbing_machine():
@@ -56,6 +61,22 @@ SUITES = [
           machine=Machine(disk_mb=64, timeout=120),
           disk_files={'hello.txt': b'hello from the host\n',
                       'data.bin': bytes(range(256)) * 4096}),
+
+    # pvlock: KUnit (FIFO order needs 4 CPUs), then the torture test at
+    # 1x, 2x and 4x vCPU overcommit of the 2 host CPUs.  The verdicts come
+    # from selftests/pvlock/torture_test.sh, not from the module.
+    Suite('pvlock.kunit', ['kunit:pvlock_kunit', 'unload:pvlock'],
+          machine=Machine(smp=4, timeout=300), module='pvlock',
+          smp_apic=True),
+    Suite('pvlock.torture1x', ['sh:torture_test.sh'],
+          machine=Machine(smp=2, timeout=500), module='pvlock',
+          kernels=('debug', 'stock'), smp_apic=True),
+    Suite('pvlock.torture2x', ['sh:torture_test.sh'],
+          machine=Machine(smp=4, timeout=500), module='pvlock',
+          smp_apic=True),
+    Suite('pvlock.torture4x', ['sh:torture_test.sh'],
+          machine=Machine(smp=8, timeout=600), module='pvlock',
+          smp_apic=True),
 
     # Deliberate failures, each of which the harness must report.
     Suite('fixture.kunit', ['kunit:pvguest_fixture_kunit'], fixture=True),
