@@ -187,6 +187,7 @@ VISIBLE_IF_KUNIT int pvlock_kick_target(const struct pvlock *lock, u16 next)
 }
 EXPORT_SYMBOL_IF_KUNIT(pvlock_kick_target);
 
+#if IS_ENABLED(CONFIG_KUNIT)
 /**
  * pvlock_waiter_slot() - a CPU's waiter record, for the KUnit test
  * @cpu: the CPU
@@ -213,6 +214,7 @@ VISIBLE_IF_KUNIT void pvlock_waiting_set(int cpu, bool on)
 		cpumask_clear_cpu(cpu, &pvlock_waiting);
 }
 EXPORT_SYMBOL_IF_KUNIT(pvlock_waiting_set);
+#endif
 
 /**
  * pvlock_kick_next() - kick the halted waiter of the next ticket

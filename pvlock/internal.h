@@ -78,7 +78,8 @@ int pvlock_stats_init(void);
 void pvlock_stats_exit(void);
 extern const char * const pvlock_stat_names[PVLOCK_NR_STATS];
 
-/* core.c, visible to the KUnit test */
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Static without KUnit (VISIBLE_IF_KUNIT); exported for pvlock_kunit. */
 int pvlock_kick_target(const struct pvlock *lock, u16 next);
 void pvlock_publish(struct pvlock_waiter *w, const struct pvlock *lock,
 		    u16 want);
@@ -91,5 +92,6 @@ u64 pvlock_stat_read(enum pvlock_stat stat);
 const struct pvlock_backend *pvlock_choose(const char *name,
 					   const struct pvlock_backend *
 					   const *table, int n);
+#endif
 
 #endif /* _PVLOCK_INTERNAL_H */

@@ -135,7 +135,8 @@ def compat_build(rel, kdir):
     vermagic."""
     title = 'compat.build@' + rel
     try:
-        kos = [k for k in build.modules(kdir, 'compat-' + rel)
+        kos = [k for k in build.modules(kdir, 'compat-' + rel,
+                                       fixtures=False)
                if '/fixtures/' not in k]
     except build.BuildError as e:
         return Result(title, FAIL, str(e))
