@@ -27,5 +27,16 @@ done
 modprobe -r "$driver"
 
 echo
-echo "== pvlock: lands with its issue"
+echo "== pvlock: a contended lock, $(nproc) vCPUs on the host's CPUs"
+if [ -f "$extra/pvlock.ko" ]; then
+	modprobe pvlock
+	echo "  backend: $(cat /sys/module/pvlock/parameters/backend)"
+	echo 1 >/sys/kernel/debug/pvlock/reset
+	modprobe pvlock_torture type=pvlock duration_s=3 threads_per_cpu=2
+	grep -E '^(threads|ops_per_s|violations|acq_m|wait_p)' \
+		/sys/kernel/debug/pvlock_torture/result | sed 's/^/  /'
+	grep -vE '^(backend|halt_lt|halt_ge)' /sys/kernel/debug/pvlock/stats |
+		sed 's/^/  pvlock stat: /'
+	modprobe -r pvlock_torture
+fi
 echo "== tmem: lands with its issue"

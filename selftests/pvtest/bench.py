@@ -18,6 +18,14 @@ from .paths import OUT
 BENCHMARKS = {}
 
 
+def _register():
+    from . import bench_pvlock
+    BENCHMARKS['pvlock'] = bench_pvlock.bench
+
+
+_register()
+
+
 def with_ratios(results):
     for r in results:
         r['ratio'] = {peer: (r['ours'] / v if v else None)

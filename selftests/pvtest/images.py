@@ -87,7 +87,7 @@ def stock(suites):
     _stock_modules(krel, sorted(needed), modroot)
     kos = []
     if build.module_dirs() and os.path.isdir(kdir):
-        kos = [k for k in build.modules(kdir, tag)
+        kos = [k for k in build.modules(kdir, tag, fixtures=False)
                if '/fixtures/' not in k]
     # The programs are static: the ones built for the debug guest serve.
     progs = build.programs(build.kernel('debug'), 'debug')

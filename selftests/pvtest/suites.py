@@ -57,6 +57,19 @@ SUITES = [
           disk_files={'hello.txt': b'hello from the host\n',
                       'data.bin': bytes(range(256)) * 4096}),
 
+    # pvlock: KUnit (FIFO order needs 4 CPUs), then the torture test at
+    # 1x, 2x and 4x vCPU overcommit of the 2 host CPUs.  The verdicts come
+    # from selftests/pvlock/torture_test.sh, not from the module.
+    Suite('pvlock.kunit', ['kunit:pvlock_kunit', 'unload:pvlock'],
+          machine=Machine(smp=4, timeout=300), module='pvlock'),
+    Suite('pvlock.torture1x', ['sh:torture_test.sh'],
+          machine=Machine(smp=2, timeout=500), module='pvlock',
+          kernels=('debug', 'stock')),
+    Suite('pvlock.torture2x', ['sh:torture_test.sh'],
+          machine=Machine(smp=4, timeout=500), module='pvlock'),
+    Suite('pvlock.torture4x', ['sh:torture_test.sh'],
+          machine=Machine(smp=8, timeout=600), module='pvlock'),
+
     # Deliberate failures, each of which the harness must report.
     Suite('fixture.kunit', ['kunit:pvguest_fixture_kunit'], fixture=True),
     Suite('fixture.ksft', ['ksft:fixture_fail_test'], fixture=True),

@@ -1,0 +1,553 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvlock: the slow paths of the paravirtual ticket spinlock, and the
+ * choice of kick backend.
+ *
+ * A waiter that spun pvlock_spin_threshold times publishes (lock, want) in
+ * its CPU's waiter record for its context level, marks its CPU in
+ * pvlock_waiting, sets the slowpath mark in the lock's head and re-checks
+ * the head before each halt.  The unlocker releases the lock and reads the
+ * mark with one fully ordered xadd (include/pvlock.h); if the mark was set
+ * it looks for the record of exactly the next ticket and kicks that CPU.
+ *
+ * Ordering: the record is written before the mark with a full barrier
+ * between, and the unlocker's xadd is fully ordered before it reads the
+ * records.  So either the waiter's re-check sees the new head, or the
+ * unlocker sees the record.  The mark is cleared only by an owner with no
+ * ticket behind it, so it stays set while anyone waits.
+ */
+
+#include <linux/cpumask.h>
+#include <linux/export.h>
+#include <linux/hardirq.h>
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
+#include <linux/sched/clock.h>
+#include <linux/string.h>
+#include <kunit/visibility.h>
+#include <asm/cpufeature.h>
+
+#include "internal.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+/**
+ * struct pvlock_cpu - a CPU's waiter records
+ * @w: one record per context level that may wait at the same time
+ * @depth: records in use; only this CPU changes it, nested contexts in
+ *         LIFO order
+ */
+struct pvlock_cpu {
+	struct pvlock_waiter w[PVLOCK_NEST_MAX];
+	int depth;
+};
+
+static DEFINE_PER_CPU(struct pvlock_cpu, pvlock_cpu);
+
+/* CPUs with a published record: the unlocker scans only these. */
+static struct cpumask pvlock_waiting;
+
+/* Unlockers look at the slowpath mark (used inline by every user). */
+DEFINE_STATIC_KEY_FALSE(pvlock_kick_key);
+EXPORT_SYMBOL_NS_GPL(pvlock_kick_key, PVLOCK);
+
+/* Waiters may publish, mark and halt.  Never set without pvlock_kick_key. */
+static DEFINE_STATIC_KEY_FALSE(pvlock_halt_key);
+
+/* The backend in use, NULL for none; changed under pvlock_switch_mutex. */
+static const struct pvlock_backend *pvlock_be;
+
+/* Serialises backend changes (pvlock_switch()). */
+static DEFINE_MUTEX(pvlock_switch_mutex);
+
+/* Set once init has run: earlier backend= writes only record a request. */
+static bool pvlock_ready;
+static char pvlock_requested[8] = "auto";
+
+static unsigned int spin_threshold = 1 << 12;
+module_param(spin_threshold, uint, 0644);
+MODULE_PARM_DESC(spin_threshold, "spins before a waiter halts (default 4096)");
+
+static unsigned int halt_timeout_ms = 1000;
+module_param(halt_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(halt_timeout_ms,
+		 "halt without a kick longer than this that ends with the lock ours counts as a lost kick (default 1000)");
+
+static const struct pvlock_backend *const pvlock_backends[] = {
+	&pvlock_kvm_backend,
+	&pvlock_ipi_backend,
+};
+
+static u16 pvlock_head_now(const struct pvlock *lock)
+{
+	return READ_ONCE(lock->tickets.head) & ~PVLOCK_SLOWPATH;
+}
+
+/**
+ * pvlock_publish() - fill a waiter record for the unlocker to find
+ * @w: the record
+ * @lock: the lock waited for
+ * @want: the ticket waited for
+ *
+ * The lock is written last: a reader that sees @lock sees @want as well.
+ */
+VISIBLE_IF_KUNIT void pvlock_publish(struct pvlock_waiter *w,
+				     const struct pvlock *lock, u16 want)
+{
+	WRITE_ONCE(w->lock, NULL);
+	/* Retire the old key before changing want: see the reader. */
+	smp_wmb();
+	WRITE_ONCE(w->want, want);
+	WRITE_ONCE(w->kicked, false);
+	/* want before lock; pairs with smp_rmb() in pvlock_kick_target(). */
+	smp_wmb();
+	WRITE_ONCE(w->lock, lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(pvlock_publish);
+
+/**
+ * pvlock_mark() - set the slowpath mark, then re-check the head
+ * @lock: the lock
+ * @want: our ticket
+ *
+ * The caller's record must be published.  The full barriers order the
+ * record before the mark and the mark before the re-check.
+ *
+ * Return: true if the caller may halt (its turn has not come).
+ */
+VISIBLE_IF_KUNIT bool pvlock_mark(struct pvlock *lock, u16 want)
+{
+	/* Record before mark: an unlocker that sees the mark finds us. */
+	smp_mb__before_atomic();
+	atomic_or(PVLOCK_SLOWPATH, &lock->val);
+	/* Mark before re-check; pairs with the unlocker's xadd. */
+	smp_mb__after_atomic();
+	return pvlock_head_now(lock) != want;
+}
+EXPORT_SYMBOL_IF_KUNIT(pvlock_mark);
+
+/**
+ * pvlock_clear_mark() - clear the slowpath mark if no one waits behind us
+ * @lock: the lock, held by the caller
+ * @ticket: the caller's ticket
+ *
+ * Return: true if the mark was cleared.
+ */
+VISIBLE_IF_KUNIT bool pvlock_clear_mark(struct pvlock *lock, u16 ticket)
+{
+	u32 val = atomic_read(&lock->val);
+
+	if (!(val & PVLOCK_SLOWPATH) ||
+	    __pvlock_tail(val) != (u16)(ticket + PVLOCK_TICKET_INC))
+		return false;
+	/* Fails if a new waiter took a ticket: it may want the mark. */
+	if (!atomic_try_cmpxchg_relaxed(&lock->val, &val,
+					val & ~PVLOCK_SLOWPATH))
+		return false;
+	pvlock_stat_inc(PVLOCK_STAT_MARK_CLEARED);
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(pvlock_clear_mark);
+
+/**
+ * pvlock_kick_target() - find the CPU whose waiter holds a given ticket
+ * @lock: the lock, as a key only: it may be freed already
+ * @next: the ticket now being served
+ *
+ * Sets the record's kicked flag.  A record reused between the match and
+ * the flag only costs that waiter a spurious wake-up and a wrong count.
+ *
+ * Return: the CPU, or -1 if no halting waiter holds @next.
+ */
+VISIBLE_IF_KUNIT int pvlock_kick_target(const struct pvlock *lock, u16 next)
+{
+	int cpu, i;
+
+	for_each_cpu(cpu, &pvlock_waiting) {
+		struct pvlock_cpu *pc = per_cpu_ptr(&pvlock_cpu, cpu);
+
+		for (i = 0; i < PVLOCK_NEST_MAX; i++) {
+			struct pvlock_waiter *w = &pc->w[i];
+
+			if (READ_ONCE(w->lock) != lock)
+				continue;
+			/* lock before want; pairs with pvlock_publish(). */
+			smp_rmb();
+			if (READ_ONCE(w->want) != next)
+				continue;
+			WRITE_ONCE(w->kicked, true);
+			return cpu;
+		}
+	}
+	return -1;
+}
+EXPORT_SYMBOL_IF_KUNIT(pvlock_kick_target);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * pvlock_waiter_slot() - a CPU's waiter record, for the KUnit test
+ * @cpu: the CPU
+ * @depth: the context level
+ *
+ * Return: the record.
+ */
+VISIBLE_IF_KUNIT struct pvlock_waiter *pvlock_waiter_slot(int cpu, int depth)
+{
+	return &per_cpu_ptr(&pvlock_cpu, cpu)->w[depth];
+}
+EXPORT_SYMBOL_IF_KUNIT(pvlock_waiter_slot);
+
+/**
+ * pvlock_waiting_set() - mark or unmark a CPU as waiting, for the test
+ * @cpu: the CPU
+ * @on: mark or unmark
+ */
+VISIBLE_IF_KUNIT void pvlock_waiting_set(int cpu, bool on)
+{
+	if (on)
+		cpumask_set_cpu(cpu, &pvlock_waiting);
+	else
+		cpumask_clear_cpu(cpu, &pvlock_waiting);
+}
+EXPORT_SYMBOL_IF_KUNIT(pvlock_waiting_set);
+#endif
+
+/**
+ * pvlock_kick_next() - kick the halted waiter of the next ticket
+ * @lock: the lock just released, as a key only
+ * @next: the ticket now being served
+ *
+ * Called by pvlock_unlock() when the released head carried the slowpath
+ * mark.  Never dereferences @lock.
+ */
+void pvlock_kick_next(const struct pvlock *lock, u16 next)
+{
+	const struct pvlock_backend *be = READ_ONCE(pvlock_be);
+	int cpu;
+
+	pvlock_stat_inc(PVLOCK_STAT_UNLOCK_SLOW);
+	/* An unlock in NMI cannot send an IPI; the tick wakes the waiter. */
+	if (!be || in_nmi())
+		return;
+	cpu = pvlock_kick_target(lock, next);
+	if (cpu < 0) {
+		pvlock_stat_inc(PVLOCK_STAT_KICK_NONE);
+		return;
+	}
+	trace_pvlock_kick(lock, next, cpu);
+	pvlock_stat_inc(PVLOCK_STAT_KICKS);
+	be->kick(cpu);
+}
+EXPORT_SYMBOL_NS_GPL(pvlock_kick_next, PVLOCK);
+
+static void pvlock_account_wake(struct pvlock_waiter *w, bool mine, u64 ns)
+{
+	bool kicked = READ_ONCE(w->kicked);
+
+	WRITE_ONCE(w->kicked, false);
+	trace_pvlock_wake(READ_ONCE(w->lock), w->want, kicked, ns);
+	if (kicked)
+		pvlock_stat_inc(PVLOCK_STAT_WAKE_KICKED);
+	else if (!mine)
+		pvlock_stat_inc(PVLOCK_STAT_WAKE_SPURIOUS);
+	else if (ns > (u64)READ_ONCE(halt_timeout_ms) * NSEC_PER_MSEC)
+		pvlock_stat_inc(PVLOCK_STAT_LOST_KICK);
+	else
+		pvlock_stat_inc(PVLOCK_STAT_WAKE_UNKICKED);
+}
+
+/* Halt until our turn comes or halting is switched off. */
+static void pvlock_halt_loop(const struct pvlock_backend *be,
+			     struct pvlock *lock, struct pvlock_waiter *w,
+			     u16 want, bool irqs_off)
+{
+	bool mine = false;
+
+	while (!mine && static_branch_likely(&pvlock_halt_key)) {
+		u64 t0 = local_clock(), ns;
+
+		/* A kick that lands before the halt makes it return at once. */
+		be->wait(irqs_off);
+		ns = local_clock() - t0;
+		pvlock_stat_halt(ns);
+		mine = pvlock_head_now(lock) == want;
+		pvlock_account_wake(w, mine, ns);
+	}
+}
+
+/*
+ * Publish, mark, and halt until our turn.  Returns false if this waiter
+ * must not halt at all (then the caller spins).
+ */
+static bool pvlock_wait(struct pvlock *lock, u16 want)
+{
+	const struct pvlock_backend *be = READ_ONCE(pvlock_be);
+	bool irqs_off = irqs_disabled();
+	struct pvlock_waiter *w;
+	unsigned long flags;
+	bool halted = false;
+	int depth;
+
+	if (!be)
+		return false;
+	/*
+	 * An ordinary IPI does not wake a vCPU halted with interrupts
+	 * disabled: such a waiter spins unless the kick can wake it.
+	 */
+	if (irqs_off && !be->halts_irqs_off) {
+		pvlock_stat_inc(PVLOCK_STAT_NOHALT_IRQSOFF);
+		return false;
+	}
+
+	local_irq_save(flags);
+	depth = __this_cpu_inc_return(pvlock_cpu.depth) - 1;
+	if (depth >= PVLOCK_NEST_MAX)
+		goto out_depth;
+	w = this_cpu_ptr(&pvlock_cpu.w[depth]);
+	pvlock_publish(w, lock, want);
+	cpumask_set_cpu(smp_processor_id(), &pvlock_waiting);
+	pvlock_stat_inc(PVLOCK_STAT_SLOWPATH);
+	trace_pvlock_slowpath(lock, want, depth);
+
+	if (pvlock_mark(lock, want)) {
+		pvlock_stat_inc(PVLOCK_STAT_HALTS);
+		pvlock_halt_loop(be, lock, w, want, irqs_off);
+		halted = true;
+	}
+
+	WRITE_ONCE(w->lock, NULL);
+	/* Nested levels end first: the outermost one clears the bit. */
+	if (!depth)
+		cpumask_clear_cpu(smp_processor_id(), &pvlock_waiting);
+out_depth:
+	__this_cpu_dec(pvlock_cpu.depth);
+	local_irq_restore(flags);
+	return halted || depth < PVLOCK_NEST_MAX;
+}
+
+/**
+ * pvlock_lock_slowpath() - wait for a ticket: spin, then halt
+ * @lock: the lock
+ * @want: our ticket
+ *
+ * Called by pvlock_lock() when the lock was not free.  Returns with the
+ * lock held.  NMI context only spins.
+ */
+void pvlock_lock_slowpath(struct pvlock *lock, u16 want)
+{
+	unsigned int spins = 0;
+	bool may_halt = !in_nmi();
+
+	if (!may_halt)
+		pvlock_stat_inc(PVLOCK_STAT_NOHALT_NMI);
+	while (pvlock_head_now(lock) != want) {
+		if (!may_halt || ++spins < READ_ONCE(spin_threshold) ||
+		    !static_branch_unlikely(&pvlock_halt_key)) {
+			cpu_relax();
+			continue;
+		}
+		may_halt = pvlock_wait(lock, want);
+		spins = 0;
+	}
+	/* Pairs with the releasing store or xadd of the previous owner. */
+	smp_acquire__after_ctrl_dep();
+	pvlock_clear_mark(lock, want);
+}
+EXPORT_SYMBOL_NS_GPL(pvlock_lock_slowpath, PVLOCK);
+
+/**
+ * pvlock_choose() - pick a backend by name
+ * @name: "auto", "none" or a backend's name
+ * @table: the candidates, best first
+ * @n: entries in @table
+ *
+ * Return: the backend, NULL for none, or ERR_PTR(-EINVAL) for an unknown
+ * name, ERR_PTR(-ENODEV) for a backend that cannot run here.
+ */
+VISIBLE_IF_KUNIT const struct pvlock_backend *
+pvlock_choose(const char *name, const struct pvlock_backend *const *table,
+	      int n)
+{
+	int i;
+
+	if (sysfs_streq(name, "none"))
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (sysfs_streq(name, "auto")) {
+			if (table[i]->usable())
+				return table[i];
+		} else if (sysfs_streq(name, table[i]->name)) {
+			return table[i]->usable() ? table[i] : ERR_PTR(-ENODEV);
+		}
+	}
+	return sysfs_streq(name, "auto") ? NULL : ERR_PTR(-EINVAL);
+}
+EXPORT_SYMBOL_IF_KUNIT(pvlock_choose);
+
+static void pvlock_stop(void)
+{
+	const struct pvlock_backend *old = pvlock_be;
+
+	if (!old)
+		return;
+	/*
+	 * Waiters run with preemption disabled, so once a grace period has
+	 * passed none can still be about to halt.  Unlockers keep kicking
+	 * until then.
+	 */
+	static_branch_disable(&pvlock_halt_key);
+	synchronize_rcu();
+	static_branch_disable(&pvlock_kick_key);
+	synchronize_rcu();
+	WRITE_ONCE(pvlock_be, NULL);
+	if (old->exit)
+		old->exit();
+}
+
+static int pvlock_start(const struct pvlock_backend *be)
+{
+	int ret;
+
+	if (!be)
+		return 0;
+	ret = be->init ? be->init() : 0;
+	if (ret)
+		return ret;
+	WRITE_ONCE(pvlock_be, be);
+	/* Every unlocker must look at the mark before anyone sets it. */
+	static_branch_enable(&pvlock_kick_key);
+	synchronize_rcu();
+	static_branch_enable(&pvlock_halt_key);
+	return 0;
+}
+
+/**
+ * pvlock_install() - make a backend the one in use
+ * @be: the backend, or NULL for none
+ *
+ * Visible to the KUnit test, which installs a fake backend.
+ *
+ * Return: 0 or the error of @be's init.
+ */
+VISIBLE_IF_KUNIT int pvlock_install(const struct pvlock_backend *be)
+{
+	int ret = 0;
+
+	mutex_lock(&pvlock_switch_mutex);
+	if (be != pvlock_be) {
+		pvlock_stop();
+		ret = pvlock_start(be);
+	}
+	mutex_unlock(&pvlock_switch_mutex);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(pvlock_install);
+
+static int pvlock_switch(const char *name)
+{
+	const struct pvlock_backend *be;
+	int ret;
+
+	be = pvlock_choose(name, pvlock_backends,
+			   ARRAY_SIZE(pvlock_backends));
+	if (IS_ERR(be))
+		return PTR_ERR(be);
+	ret = pvlock_install(be);
+	if (!ret)
+		pr_info("backend %s (asked for %s)\n",
+			be ? be->name : "none", name);
+	return ret;
+}
+
+/**
+ * pvlock_set_backend() - switch the kick backend at run time
+ * @name: "auto", "kvm", "ipi" or "none"
+ *
+ * Return: 0, -EINVAL for an unknown name, -ENODEV if @name cannot run on
+ * this machine.
+ */
+int pvlock_set_backend(const char *name)
+{
+	return pvlock_switch(name);
+}
+EXPORT_SYMBOL_NS_GPL(pvlock_set_backend, PVLOCK);
+
+/**
+ * pvlock_backend_name() - the kick backend in use
+ *
+ * Return: "kvm", "ipi" or "none".
+ */
+const char *pvlock_backend_name(void)
+{
+	const struct pvlock_backend *be = READ_ONCE(pvlock_be);
+
+	return be ? be->name : "none";
+}
+EXPORT_SYMBOL_NS_GPL(pvlock_backend_name, PVLOCK);
+
+static int pvlock_backend_set(const char *val, const struct kernel_param *kp)
+{
+	if (!pvlock_ready) {
+		if (strlen(val) >= sizeof(pvlock_requested))
+			return -EINVAL;
+		strscpy(pvlock_requested, val, sizeof(pvlock_requested));
+		strim(pvlock_requested);
+		return 0;
+	}
+	return pvlock_switch(val);
+}
+
+static int pvlock_backend_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%s\n", pvlock_backend_name());
+}
+
+static const struct kernel_param_ops pvlock_backend_ops = {
+	.set = pvlock_backend_set,
+	.get = pvlock_backend_get,
+};
+
+module_param_cb(backend, &pvlock_backend_ops, NULL, 0644);
+MODULE_PARM_DESC(backend,
+		 "kick backend: auto (default), kvm, ipi or none; reads back the one in use");
+
+static int __init pvlock_init_module(void)
+{
+	int ret;
+
+	ret = pvlock_stats_init();
+	if (ret)
+		return ret;
+	pvlock_ready = true;
+	ret = pvlock_switch(pvlock_requested);
+	if (ret) {
+		pr_err("backend %s: error %d\n", pvlock_requested, ret);
+		goto out_stats;
+	}
+	if (!pvlock_be)
+		pr_info("backend none (asked for %s): plain ticket locks\n",
+			pvlock_requested);
+	return 0;
+
+out_stats:
+	pvlock_stats_exit();
+	return ret;
+}
+
+static void __exit pvlock_exit_module(void)
+{
+	mutex_lock(&pvlock_switch_mutex);
+	pvlock_stop();
+	mutex_unlock(&pvlock_switch_mutex);
+	pvlock_stats_exit();
+}
+
+module_init(pvlock_init_module);
+module_exit(pvlock_exit_module);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Paravirtual ticket spinlocks: halt the waiting vCPU, kick the next one");

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pvlock: what the files of pvlock.ko share.
+ */
+#ifndef _PVLOCK_INTERNAL_H
+#define _PVLOCK_INTERNAL_H
+
+#include <linux/percpu.h>
+#include <linux/types.h>
+
+#include "include/pvlock.h"
+
+/**
+ * struct pvlock_backend - how a waiter halts and how an unlocker kicks
+ * @name: shown in dmesg and in /sys/module/pvlock/parameters/backend
+ * @usable: whether the backend can run on this machine
+ * @init: prepare the kick (may be NULL); called before the backend is used
+ * @exit: undo @init, after no CPU can be waiting or kicking (may be NULL)
+ * @wait: halt once, with interrupts disabled on entry and on return;
+ *        @irqs_off tells whether the caller had them disabled
+ * @kick: wake @cpu's halted vCPU; any context but NMI
+ * @halts_irqs_off: whether a waiter that has interrupts disabled may halt,
+ *        i.e. whether @kick wakes a vCPU halted with interrupts disabled
+ */
+struct pvlock_backend {
+	const char *name;
+	bool (*usable)(void);
+	int (*init)(void);
+	void (*exit)(void);
+	void (*wait)(bool irqs_off);
+	void (*kick)(int cpu);
+	bool halts_irqs_off;
+};
+
+extern const struct pvlock_backend pvlock_kvm_backend;
+extern const struct pvlock_backend pvlock_ipi_backend;
+bool pvlock_kvm_features_ok(u32 base, u32 features);
+
+/* Waiter records per CPU: one per context level (task, softirq, hardirq). */
+#define PVLOCK_NEST_MAX	3
+
+/**
+ * struct pvlock_waiter - what a halting waiter publishes for the unlocker
+ * @lock: the lock waited for, or NULL; written last, read first
+ * @want: the ticket waited for
+ * @kicked: set by the unlocker before it kicks; cleared by the waiter
+ */
+struct pvlock_waiter {
+	const struct pvlock *lock;
+	u16 want;
+	bool kicked;
+};
+
+/* Statistics, per CPU, summed on read (stats.c). */
+enum pvlock_stat {
+	PVLOCK_STAT_SLOWPATH,		/* waiters that published a record */
+	PVLOCK_STAT_HALTS,		/* halts */
+	PVLOCK_STAT_NOHALT_IRQSOFF,	/* waits that could not halt: IF=0 */
+	PVLOCK_STAT_NOHALT_NMI,		/* slow paths in NMI: spin only */
+	PVLOCK_STAT_UNLOCK_SLOW,	/* unlocks that saw the slowpath mark */
+	PVLOCK_STAT_KICKS,		/* kicks sent */
+	PVLOCK_STAT_KICK_NONE,		/* marked unlocks with no one halted */
+	PVLOCK_STAT_WAKE_KICKED,	/* wake-ups by a kick */
+	PVLOCK_STAT_WAKE_SPURIOUS,	/* wake-ups without kick, not our turn */
+	PVLOCK_STAT_WAKE_UNKICKED,	/* our turn, woken before any kick */
+	PVLOCK_STAT_LOST_KICK,		/* our turn, halted too long, no kick */
+	PVLOCK_STAT_MARK_CLEARED,	/* slowpath marks cleared */
+	PVLOCK_STAT_HALT_NS,		/* total time halted */
+	PVLOCK_NR_STATS
+};
+
+/* Histogram of time halted: bucket i holds halts under 10^i us. */
+#define PVLOCK_HIST_BUCKETS	8
+
+void pvlock_stat_inc(enum pvlock_stat stat);
+void pvlock_stat_halt(u64 ns);
+int pvlock_stats_init(void);
+void pvlock_stats_exit(void);
+extern const char * const pvlock_stat_names[PVLOCK_NR_STATS];
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Static without KUnit (VISIBLE_IF_KUNIT); exported for pvlock_kunit. */
+int pvlock_kick_target(const struct pvlock *lock, u16 next);
+void pvlock_publish(struct pvlock_waiter *w, const struct pvlock *lock,
+		    u16 want);
+bool pvlock_mark(struct pvlock *lock, u16 want);
+bool pvlock_clear_mark(struct pvlock *lock, u16 ticket);
+struct pvlock_waiter *pvlock_waiter_slot(int cpu, int depth);
+void pvlock_waiting_set(int cpu, bool on);
+int pvlock_install(const struct pvlock_backend *be);
+u64 pvlock_stat_read(enum pvlock_stat stat);
+const struct pvlock_backend *pvlock_choose(const char *name,
+					   const struct pvlock_backend *
+					   const *table, int n);
+#endif
+
+#endif /* _PVLOCK_INTERNAL_H */

@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for pvlock: ticket logic and wrap-around, trylock, the
+ * slowpath mark, kick-target selection, backend choice, and real waiters
+ * (FIFO order, a kicked halt with a fake backend, an irqs-off waiter).
+ */
+
+#include <kunit/test.h>
+#include <kunit/visibility.h>
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/delay.h>
+#include <linux/err.h>
+#include <linux/kthread.h>
+#include <linux/module.h>
+#include <linux/kvm_para.h>
+#include <linux/sched/clock.h>
+#include <asm/cpufeature.h>
+
+#include "internal.h"
+
+#define PVLOCK_TICKETS(head, tail)	((u32)(head) | (u32)(tail) << 16)
+
+static DEFINE_PVLOCK(pvlock_test_static);
+
+static void pvlock_test_fastpath(struct kunit *test)
+{
+	struct pvlock *lock = &pvlock_test_static;
+	unsigned long flags;
+
+	atomic_set(&lock->val, 0);
+	KUNIT_EXPECT_FALSE(test, pvlock_is_locked(lock));
+	pvlock_lock(lock);
+	KUNIT_EXPECT_EQ(test, atomic_read(&lock->val), PVLOCK_TICKETS(0, 2));
+	KUNIT_EXPECT_TRUE(test, pvlock_is_locked(lock));
+	KUNIT_EXPECT_FALSE(test, pvlock_is_contended(lock));
+	pvlock_unlock(lock);
+	KUNIT_EXPECT_EQ(test, atomic_read(&lock->val), PVLOCK_TICKETS(2, 2));
+	KUNIT_EXPECT_FALSE(test, pvlock_is_locked(lock));
+
+	pvlock_lock_irq(lock);
+	KUNIT_EXPECT_TRUE(test, irqs_disabled());
+	pvlock_unlock_irq(lock);
+	KUNIT_EXPECT_FALSE(test, irqs_disabled());
+	pvlock_lock_irqsave(lock, flags);
+	KUNIT_EXPECT_TRUE(test, irqs_disabled());
+	pvlock_unlock_irqrestore(lock, flags);
+	pvlock_lock_bh(lock);
+	KUNIT_EXPECT_TRUE(test, in_softirq());
+	pvlock_unlock_bh(lock);
+	KUNIT_EXPECT_EQ(test, atomic_read(&lock->val), PVLOCK_TICKETS(8, 8));
+}
+
+static void pvlock_test_wrap(struct kunit *test)
+{
+	struct pvlock lock;
+	int i;
+
+	pvlock_init(&lock);
+	atomic_set(&lock.val, PVLOCK_TICKETS(0xfffc, 0xfffc));
+	for (i = 0; i < 3; i++) {
+		pvlock_lock(&lock);
+		KUNIT_EXPECT_TRUE(test, pvlock_is_locked(&lock));
+		KUNIT_EXPECT_FALSE(test, pvlock_is_contended(&lock));
+		pvlock_unlock(&lock);
+		KUNIT_EXPECT_FALSE(test, pvlock_is_locked(&lock));
+	}
+	/* 0xfffc + 3 * 2 wraps to 2 in both halves. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&lock.val), PVLOCK_TICKETS(2, 2));
+	/* A held lock across the wrap: head 0xfffe, tail 0. */
+	atomic_set(&lock.val, PVLOCK_TICKETS(0xfffe, 0));
+	KUNIT_EXPECT_TRUE(test, pvlock_is_locked(&lock));
+	KUNIT_EXPECT_FALSE(test, pvlock_is_contended(&lock));
+	atomic_set(&lock.val, PVLOCK_TICKETS(0xfffe, 2));
+	KUNIT_EXPECT_TRUE(test, pvlock_is_contended(&lock));
+}
+
+/* Try a lock that should be busy; release it if that was wrong. */
+static bool pvlock_test_try(struct pvlock *lock)
+{
+	unsigned long flags;
+
+	if (pvlock_trylock(lock)) {
+		pvlock_unlock(lock);
+		return true;
+	}
+	if (pvlock_trylock_bh(lock)) {
+		pvlock_unlock_bh(lock);
+		return true;
+	}
+	if (pvlock_trylock_irqsave(lock, flags)) {
+		pvlock_unlock_irqrestore(lock, flags);
+		return true;
+	}
+	return false;
+}
+
+/* Trylock a lock expected free; report what was seen while holding it. */
+static bool pvlock_test_try_hold(struct pvlock *lock, u32 *val, bool *again)
+{
+	if (pvlock_trylock(lock)) {
+		*val = atomic_read(&lock->val);
+		*again = pvlock_test_try(lock);
+		pvlock_unlock(lock);
+		return true;
+	}
+	return false;
+}
+
+static bool pvlock_test_try_irqsave(struct pvlock *lock, bool *irqs_off)
+{
+	unsigned long flags;
+
+	if (pvlock_trylock_irqsave(lock, flags)) {
+		*irqs_off = irqs_disabled();
+		pvlock_unlock_irqrestore(lock, flags);
+		return true;
+	}
+	return false;
+}
+
+static void pvlock_test_trylock(struct kunit *test)
+{
+	bool again = true, irqs_off = false;
+	struct pvlock lock;
+	u32 val = 0;
+
+	pvlock_init(&lock);
+	KUNIT_ASSERT_TRUE(test, pvlock_test_try_hold(&lock, &val, &again));
+	KUNIT_EXPECT_EQ(test, val, PVLOCK_TICKETS(0, 2));
+	/* No variant takes a held lock, and failing changes nothing. */
+	KUNIT_EXPECT_FALSE(test, again);
+	KUNIT_EXPECT_EQ(test, atomic_read(&lock.val), PVLOCK_TICKETS(2, 2));
+
+	KUNIT_ASSERT_TRUE(test, pvlock_test_try_irqsave(&lock, &irqs_off));
+	KUNIT_EXPECT_TRUE(test, irqs_off);
+	KUNIT_EXPECT_FALSE(test, irqs_disabled());
+
+	/* A stale mark on a free lock: trylock succeeds and drops it. */
+	atomic_set(&lock.val, PVLOCK_TICKETS(4 | PVLOCK_SLOWPATH, 4));
+	KUNIT_EXPECT_FALSE(test, pvlock_is_locked(&lock));
+	KUNIT_ASSERT_TRUE(test, pvlock_test_try_hold(&lock, &val, &again));
+	KUNIT_EXPECT_EQ(test, val, PVLOCK_TICKETS(4, 6));
+	KUNIT_EXPECT_EQ(test, atomic_read(&lock.val), PVLOCK_TICKETS(6, 6));
+}
+
+static void pvlock_test_mark(struct kunit *test)
+{
+	struct pvlock lock;
+
+	pvlock_init(&lock);
+	/* Held by ticket 0, we wait with ticket 2: may halt, mark set. */
+	atomic_set(&lock.val, PVLOCK_TICKETS(0, 4));
+	KUNIT_EXPECT_TRUE(test, pvlock_mark(&lock, 2));
+	KUNIT_EXPECT_EQ(test, atomic_read(&lock.val),
+			PVLOCK_TICKETS(PVLOCK_SLOWPATH, 4));
+	KUNIT_EXPECT_TRUE(test, pvlock_is_locked(&lock));
+	/* Our turn already: the re-check says do not halt. */
+	atomic_set(&lock.val, PVLOCK_TICKETS(2, 4));
+	KUNIT_EXPECT_FALSE(test, pvlock_mark(&lock, 2));
+	/* Owner 2 with someone behind: the mark stays. */
+	atomic_set(&lock.val, PVLOCK_TICKETS(2 | PVLOCK_SLOWPATH, 6));
+	KUNIT_EXPECT_FALSE(test, pvlock_clear_mark(&lock, 2));
+	KUNIT_EXPECT_EQ(test, atomic_read(&lock.val),
+			PVLOCK_TICKETS(2 | PVLOCK_SLOWPATH, 6));
+	/* Owner 4, last in line: the mark goes. */
+	atomic_set(&lock.val, PVLOCK_TICKETS(4 | PVLOCK_SLOWPATH, 6));
+	KUNIT_EXPECT_TRUE(test, pvlock_clear_mark(&lock, 4));
+	KUNIT_EXPECT_EQ(test, atomic_read(&lock.val), PVLOCK_TICKETS(4, 6));
+	KUNIT_EXPECT_FALSE(test, pvlock_clear_mark(&lock, 4));
+}
+
+static void pvlock_test_kick_target(struct kunit *test)
+{
+	struct pvlock a, b;
+	int c0 = cpumask_first(cpu_possible_mask);
+	int c1 = cpumask_next(c0, cpu_possible_mask);
+
+	if (c1 >= nr_cpu_ids)
+		c1 = c0;
+	pvlock_init(&a);
+	pvlock_init(&b);
+	pvlock_publish(pvlock_waiter_slot(c0, 0), &a, 4);
+	pvlock_publish(pvlock_waiter_slot(c1, 1), &a, 6);
+	pvlock_publish(pvlock_waiter_slot(c1, 2), &b, 4);
+	pvlock_waiting_set(c0, true);
+	pvlock_waiting_set(c1, true);
+
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 6), c1);
+	KUNIT_EXPECT_TRUE(test, pvlock_waiter_slot(c1, 1)->kicked);
+	KUNIT_EXPECT_FALSE(test, pvlock_waiter_slot(c1, 2)->kicked);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 4), c0);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&b, 4), c1);
+	KUNIT_EXPECT_TRUE(test, pvlock_waiter_slot(c1, 2)->kicked);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&b, 6), -1);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 8), -1);
+
+	/* A CPU not marked as waiting is not looked at. */
+	pvlock_waiting_set(c0, false);
+	if (c0 != c1)
+		KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 4), -1);
+
+	pvlock_waiting_set(c1, false);
+	WRITE_ONCE(pvlock_waiter_slot(c0, 0)->lock, NULL);
+	WRITE_ONCE(pvlock_waiter_slot(c1, 1)->lock, NULL);
+	WRITE_ONCE(pvlock_waiter_slot(c1, 2)->lock, NULL);
+}
+
+static bool pvlock_fake_yes(void)
+{
+	return true;
+}
+
+static bool pvlock_fake_no(void)
+{
+	return false;
+}
+
+static const struct pvlock_backend pvlock_fake_a = {
+	.name = "fake_a", .usable = pvlock_fake_no,
+};
+
+static const struct pvlock_backend pvlock_fake_b = {
+	.name = "fake_b", .usable = pvlock_fake_yes,
+};
+
+static void pvlock_test_choose(struct kunit *test)
+{
+	const struct pvlock_backend *const both[] = {
+		&pvlock_fake_a, &pvlock_fake_b,
+	};
+	const struct pvlock_backend *const none[] = { &pvlock_fake_a };
+
+	KUNIT_EXPECT_PTR_EQ(test, pvlock_choose("auto", both, 2),
+			    &pvlock_fake_b);
+	KUNIT_EXPECT_PTR_EQ(test, pvlock_choose("fake_b\n", both, 2),
+			    &pvlock_fake_b);
+	KUNIT_EXPECT_PTR_EQ(test, pvlock_choose("fake_a", both, 2),
+			    ERR_PTR(-ENODEV));
+	KUNIT_EXPECT_PTR_EQ(test, pvlock_choose("bogus", both, 2),
+			    ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_NULL(test, pvlock_choose("none", both, 2));
+	KUNIT_EXPECT_NULL(test, pvlock_choose("auto", none, 1));
+
+	/* kvm needs KVM's signature and PV_UNHALT. */
+	KUNIT_EXPECT_TRUE(test, pvlock_kvm_features_ok(0x40000000,
+						       BIT(KVM_FEATURE_PV_UNHALT)));
+	KUNIT_EXPECT_FALSE(test, pvlock_kvm_features_ok(0,
+							BIT(KVM_FEATURE_PV_UNHALT)));
+	KUNIT_EXPECT_FALSE(test, pvlock_kvm_features_ok(0x40000000,
+							(u32)~BIT(KVM_FEATURE_PV_UNHALT)));
+
+	/* What auto picked on this machine follows the same rules. */
+	if (!boot_cpu_has(X86_FEATURE_HYPERVISOR))
+		KUNIT_EXPECT_STREQ(test, pvlock_backend_name(), "none");
+	else if (pvlock_kvm_backend.usable())
+		KUNIT_EXPECT_STREQ(test, pvlock_backend_name(), "kvm");
+	else
+		KUNIT_EXPECT_STREQ(test, pvlock_backend_name(), "ipi");
+}
+
+/* Waiter threads on other CPUs. */
+
+struct pvlock_test_waiter {
+	struct pvlock *lock;
+	bool irqsave;
+	atomic_t *order;
+	int place;
+	struct completion done;
+};
+
+static int pvlock_test_waiter_fn(void *data)
+{
+	struct pvlock_test_waiter *tw = data;
+	unsigned long flags;
+
+	if (tw->irqsave) {
+		pvlock_lock_irqsave(tw->lock, flags);
+		tw->place = atomic_inc_return(tw->order);
+		pvlock_unlock_irqrestore(tw->lock, flags);
+	} else {
+		pvlock_lock(tw->lock);
+		tw->place = atomic_inc_return(tw->order);
+		pvlock_unlock(tw->lock);
+	}
+	complete(&tw->done);
+	return 0;
+}
+
+/* Create a waiter thread bound to @cpu; it runs once woken. */
+static struct task_struct *pvlock_test_spawn(struct pvlock_test_waiter *tw,
+					     int cpu)
+{
+	struct task_struct *t;
+
+	init_completion(&tw->done);
+	t = kthread_create(pvlock_test_waiter_fn, tw, "pvlock_test/%d", cpu);
+	if (!IS_ERR(t))
+		kthread_bind(t, cpu);
+	return t;
+}
+
+/* With the lock held: wake a waiter and wait until it took a ticket. */
+static bool pvlock_test_enqueue(struct pvlock_test_waiter *tw,
+				struct task_struct *t)
+{
+	u16 tail = READ_ONCE(tw->lock->tickets.tail);
+	u64 deadline = local_clock() + 5 * NSEC_PER_SEC;
+
+	wake_up_process(t);
+	while (READ_ONCE(tw->lock->tickets.tail) == tail) {
+		if (local_clock() > deadline)
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
+/* Hold @lock until @stat moved by @n or 5 s passed. */
+static void pvlock_test_hold_until(enum pvlock_stat stat, u64 from, u64 n)
+{
+	u64 deadline = local_clock() + 5 * NSEC_PER_SEC;
+
+	while (pvlock_stat_read(stat) < from + n && local_clock() < deadline)
+		cpu_relax();
+}
+
+static int pvlock_test_other_cpus(int *cpus, int n)
+{
+	int cpu, got = 0, me = raw_smp_processor_id();
+
+	for_each_online_cpu(cpu)
+		if (cpu != me && got < n)
+			cpus[got++] = cpu;
+	return got;
+}
+
+static void pvlock_test_fifo(struct kunit *test)
+{
+	struct pvlock_test_waiter tw[3] = {};
+	struct task_struct *t[3];
+	atomic_t order = ATOMIC_INIT(0);
+	int cpus[3], n, i, queued = 0;
+	struct pvlock lock;
+
+	pvlock_init(&lock);
+	n = pvlock_test_other_cpus(cpus, ARRAY_SIZE(tw));
+	KUNIT_ASSERT_GE_MSG(test, n, 2, "needs at least 3 CPUs");
+	for (i = 0; i < n; i++) {
+		tw[i].lock = &lock;
+		tw[i].order = &order;
+		t[i] = pvlock_test_spawn(&tw[i], cpus[i]);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t[i]));
+	}
+	pvlock_lock(&lock);
+	for (i = 0; i < n; i++) {
+		if (!pvlock_test_enqueue(&tw[i], t[i]))
+			break;
+		queued++;
+	}
+	KUNIT_EXPECT_TRUE(test, pvlock_is_contended(&lock));
+	/* Hold on long enough for the waiters to reach their slow path. */
+	mdelay(20);
+	pvlock_unlock(&lock);
+	for (; i < n; i++)
+		wake_up_process(t[i]);
+	for (i = 0; i < n; i++)
+		wait_for_completion(&tw[i].done);
+	KUNIT_EXPECT_EQ(test, queued, n);
+	for (i = 0; i < queued; i++)
+		KUNIT_EXPECT_EQ(test, tw[i].place, i + 1);
+	KUNIT_EXPECT_FALSE(test, pvlock_is_locked(&lock));
+}
+
+/* A fake backend: "halts" by spinning until kicked, records the kick. */
+static int pvlock_fake_kicked = -1;
+static atomic_t pvlock_fake_kicks;
+static atomic_t pvlock_fake_waits;
+
+static void pvlock_fake_wait(bool irqs_off)
+{
+	u64 deadline = local_clock() + 5 * NSEC_PER_SEC;
+	int me = smp_processor_id();
+
+	atomic_inc(&pvlock_fake_waits);
+	while (READ_ONCE(pvlock_fake_kicked) != me &&
+	       local_clock() < deadline)
+		cpu_relax();
+	WRITE_ONCE(pvlock_fake_kicked, -1);
+}
+
+static void pvlock_fake_kick(int cpu)
+{
+	atomic_inc(&pvlock_fake_kicks);
+	WRITE_ONCE(pvlock_fake_kicked, cpu);
+}
+
+static const struct pvlock_backend pvlock_fake_kicker = {
+	.name = "fake",
+	.usable = pvlock_fake_yes,
+	.wait = pvlock_fake_wait,
+	.kick = pvlock_fake_kick,
+	.halts_irqs_off = true,
+};
+
+static void pvlock_test_fake_kick(struct kunit *test)
+{
+	const struct pvlock_backend *const real[] = {
+		&pvlock_kvm_backend, &pvlock_ipi_backend,
+	};
+	const struct pvlock_backend *old;
+	struct pvlock_test_waiter tw = {};
+	atomic_t order = ATOMIC_INIT(0);
+	u64 lost = pvlock_stat_read(PVLOCK_STAT_LOST_KICK);
+	struct task_struct *t;
+	int cpu;
+	struct pvlock lock;
+
+	pvlock_init(&lock);
+	KUNIT_ASSERT_EQ(test, pvlock_test_other_cpus(&cpu, 1), 1);
+	atomic_set(&pvlock_fake_kicks, 0);
+	atomic_set(&pvlock_fake_waits, 0);
+	tw.lock = &lock;
+	tw.order = &order;
+	tw.irqsave = true;
+	t = pvlock_test_spawn(&tw, cpu);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	KUNIT_ASSERT_EQ(test, pvlock_install(&pvlock_fake_kicker), 0);
+
+	pvlock_lock(&lock);
+	if (!pvlock_test_enqueue(&tw, t)) {
+		pvlock_unlock(&lock);
+		KUNIT_FAIL(test, "the waiter did not take a ticket");
+		wait_for_completion(&tw.done);
+		goto restore;
+	}
+	/* Let it spin out and "halt". */
+	while (!atomic_read(&pvlock_fake_waits))
+		cpu_relax();
+	KUNIT_EXPECT_TRUE(test, atomic_read(&lock.val) & PVLOCK_SLOWPATH);
+	pvlock_unlock(&lock);
+	wait_for_completion(&tw.done);
+	KUNIT_EXPECT_EQ(test, atomic_read(&pvlock_fake_kicks), 1);
+	KUNIT_EXPECT_EQ(test, tw.place, 1);
+	KUNIT_EXPECT_EQ(test, pvlock_stat_read(PVLOCK_STAT_LOST_KICK), lost);
+	/* The waiter was last in line: it dropped the mark. */
+	KUNIT_EXPECT_FALSE(test, atomic_read(&lock.val) & PVLOCK_SLOWPATH);
+restore:
+	old = pvlock_choose("auto", real, ARRAY_SIZE(real));
+	KUNIT_EXPECT_EQ(test, pvlock_install(old), 0);
+}
+
+/* With the backend auto chose: a halting waiter and an irqs-off one. */
+static void pvlock_test_real_waiters(struct kunit *test)
+{
+	const struct pvlock_backend *const real[] = {
+		&pvlock_kvm_backend, &pvlock_ipi_backend,
+	};
+	const struct pvlock_backend *be = pvlock_choose("auto", real, 2);
+	struct pvlock_test_waiter tw = {};
+	atomic_t order = ATOMIC_INIT(0);
+	u64 halts, kicks, nohalt, lost;
+	struct task_struct *t;
+	int cpu;
+	struct pvlock lock;
+
+	pvlock_init(&lock);
+	if (IS_ERR_OR_NULL(be))
+		kunit_skip(test, "no pv backend on this machine");
+	KUNIT_ASSERT_EQ(test, pvlock_test_other_cpus(&cpu, 1), 1);
+	tw.lock = &lock;
+	tw.order = &order;
+
+	/* Interrupts on: the waiter halts and is kicked. */
+	halts = pvlock_stat_read(PVLOCK_STAT_HALTS);
+	kicks = pvlock_stat_read(PVLOCK_STAT_WAKE_KICKED);
+	lost = pvlock_stat_read(PVLOCK_STAT_LOST_KICK);
+	t = pvlock_test_spawn(&tw, cpu);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	pvlock_lock(&lock);
+	KUNIT_EXPECT_TRUE(test, pvlock_test_enqueue(&tw, t));
+	pvlock_test_hold_until(PVLOCK_STAT_HALTS, halts, 1);
+	mdelay(20);
+	pvlock_unlock(&lock);
+	wait_for_completion(&tw.done);
+	KUNIT_EXPECT_GE(test, pvlock_stat_read(PVLOCK_STAT_HALTS), halts + 1);
+	KUNIT_EXPECT_GE(test, pvlock_stat_read(PVLOCK_STAT_WAKE_KICKED),
+			kicks + 1);
+	KUNIT_EXPECT_EQ(test, pvlock_stat_read(PVLOCK_STAT_LOST_KICK), lost);
+
+	/* Interrupts off: halts only if the kick wakes such a halt. */
+	tw.irqsave = true;
+	halts = pvlock_stat_read(PVLOCK_STAT_HALTS);
+	nohalt = pvlock_stat_read(PVLOCK_STAT_NOHALT_IRQSOFF);
+	t = pvlock_test_spawn(&tw, cpu);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	pvlock_lock(&lock);
+	KUNIT_EXPECT_TRUE(test, pvlock_test_enqueue(&tw, t));
+	pvlock_test_hold_until(be->halts_irqs_off ? PVLOCK_STAT_HALTS :
+			       PVLOCK_STAT_NOHALT_IRQSOFF,
+			       be->halts_irqs_off ? halts : nohalt, 1);
+	mdelay(20);
+	pvlock_unlock(&lock);
+	wait_for_completion(&tw.done);
+	KUNIT_EXPECT_EQ(test, tw.place, 2);
+	if (be->halts_irqs_off) {
+		KUNIT_EXPECT_GE(test, pvlock_stat_read(PVLOCK_STAT_HALTS),
+				halts + 1);
+	} else {
+		KUNIT_EXPECT_EQ(test, pvlock_stat_read(PVLOCK_STAT_HALTS),
+				halts);
+		KUNIT_EXPECT_EQ(test,
+				pvlock_stat_read(PVLOCK_STAT_NOHALT_IRQSOFF),
+				nohalt + 1);
+	}
+	KUNIT_EXPECT_EQ(test, pvlock_stat_read(PVLOCK_STAT_LOST_KICK), lost);
+}
+
+static struct kunit_case pvlock_test_cases[] = {
+	KUNIT_CASE(pvlock_test_fastpath),
+	KUNIT_CASE(pvlock_test_wrap),
+	KUNIT_CASE(pvlock_test_trylock),
+	KUNIT_CASE(pvlock_test_mark),
+	KUNIT_CASE(pvlock_test_kick_target),
+	KUNIT_CASE(pvlock_test_choose),
+	KUNIT_CASE(pvlock_test_fifo),
+	KUNIT_CASE(pvlock_test_fake_kick),
+	KUNIT_CASE(pvlock_test_real_waiters),
+	{}
+};
+
+static struct kunit_suite pvlock_test_suite = {
+	.name = "pvlock",
+	.test_cases = pvlock_test_cases,
+};
+
+kunit_test_suite(pvlock_test_suite);
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(PVLOCK);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests for pvlock");
+MODULE_INFO(test, "Y");
