@@ -42,6 +42,15 @@ def _plumbing_machine():
                    ports=[Port('q1', 'org.pvguest.unplug.0', nr=1)])])
 
 
+def _vser_machine():
+    ports = [Port('p1', 'org.pvguest.test.0', nr=1),
+             Port('p2', 'org.pvguest.test.1', nr=2)]
+    return Machine(smp=2, mem=512, timeout=300, controllers=[
+        Controller('vser0', max_ports=4, ports=ports),
+        Controller('vser1', max_ports=2,
+                   ports=[Port('q1', 'org.pvguest.unplug.0', nr=1)])])
+
+
 SUITES = [
     # The harness's own plumbing, checked with the in-tree virtio_console:
     # named ports, host sockets, QMP events, hot-unplug of a port and of a
@@ -50,6 +59,17 @@ SUITES = [
           ['load:virtio_console', 'ksft:plumbing_test',
            'unload:virtio_console'],
           machine=_plumbing_machine(), kernels=('debug', 'stock')),
+
+    # virtio_serial: control-message checks fed hostile input.
+    Suite('virtio_serial.kunit', ['kunit:virtio_serial_kunit'],
+          module='virtio_serial'),
+    # virtio_serial against QEMU: ports, data, semantics, SIGIO, unplug.
+    # Debian's stock kernel has virtio_console built in: keep it off.
+    Suite('virtio_serial.io',
+          ['load:virtio_serial', 'ksft:vser_test', 'unload:virtio_serial'],
+          machine=_vser_machine(), module='virtio_serial',
+          kernels=('debug', 'stock'),
+          append='initcall_blacklist=virtio_console_init'),
 
     # The optional virtio-blk disk: an ext4 image made on the host.
     Suite('harness.disk', ['sh:disk_test.sh'],
