@@ -14,9 +14,9 @@ static size_t mkmsg(u8 *buf, u32 id, u16 event, u16 value,
 		    const void *payload, size_t plen)
 {
 	struct virtio_console_control cpkt = {
-		.id = cpu_to_le32(id),
-		.event = cpu_to_le16(event),
-		.value = cpu_to_le16(value),
+		.id = (__force __virtio32)cpu_to_le32(id),
+		.event = (__force __virtio16)cpu_to_le16(event),
+		.value = (__force __virtio16)cpu_to_le16(value),
 	};
 
 	memcpy(buf, &cpkt, sizeof(cpkt));
@@ -184,6 +184,7 @@ static struct kunit_suite vser_test_suite = {
 	.name = "virtio_serial",
 	.test_cases = vser_test_cases,
 };
+
 kunit_test_suite(vser_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for virtio_serial's control-message checks");

@@ -100,12 +100,12 @@ struct vser_device {
 	u32 max_ports;
 	unsigned int nvqs;
 	struct virtqueue **vqs;
-	spinlock_t ports_lock;
+	spinlock_t ports_lock;		/* protects @ports */
 	struct vser_port **ports;
-	spinlock_t ctrl_lock;
+	spinlock_t ctrl_lock;		/* control tx queue, @removed */
 	wait_queue_head_t ctrl_wait;
 	struct work_struct ctrl_work;
-	struct mutex ctrl_mutex;
+	struct mutex ctrl_mutex;	/* control handling vs remove */
 	bool removed;
 	dev_t chr_base;
 	struct vser_buf *ctrl_bufs[VSER_CTRL_RX_BUFS];
@@ -149,7 +149,7 @@ struct vser_port {
 	struct cdev *cdev;
 	struct device *dev;
 
-	spinlock_t lock;
+	spinlock_t lock;		/* the state flags below */
 	char *name;
 	bool guest_connected;
 	bool host_connected;
@@ -157,15 +157,15 @@ struct vser_port {
 	bool console;
 	bool announced;
 
-	spinlock_t rx_lock;
+	spinlock_t rx_lock;		/* @in_vq, @rx_ready, @rx_bufs */
 	struct list_head rx_ready;
 	struct vser_buf *rx_bufs[VSER_RX_BUFS];
-	struct mutex read_mutex;
+	struct mutex read_mutex;	/* one reader at a time */
 
-	spinlock_t tx_lock;
+	spinlock_t tx_lock;		/* @out_vq, @tx, @tx_full */
 	struct vser_txslot *tx;
 	bool tx_full;
-	struct mutex write_mutex;
+	struct mutex write_mutex;	/* one writer at a time */
 
 	wait_queue_head_t waitq;
 	struct fasync_struct *async;

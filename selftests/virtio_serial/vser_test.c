@@ -41,7 +41,7 @@ static int port_event(const char *id, int open)
 		       id, open ? "true" : "false");
 }
 
-static int device_del(const char *id)
+static int unplug_device(const char *id)
 {
 	return hostctl(reply, sizeof(reply),
 		       "qmp {\"execute\": \"device_del\", \"arguments\": {\"id\": \"%s\"}}",
@@ -422,7 +422,7 @@ static void unplug_blocked(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, pthread_create(&rt, NULL, blocked_read, &r));
 	ASSERT_EQ(0, pthread_create(&pt, NULL, blocked_poll, &p));
 	usleep(300000);
-	ASSERT_EQ(0, device_del(dev)) TH_LOG("%s", reply);
+	ASSERT_EQ(0, unplug_device(dev)) TH_LOG("%s", reply);
 	pthread_join(rt, NULL);
 	pthread_join(pt, NULL);
 	EXPECT_EQ(-1, r.ret);
