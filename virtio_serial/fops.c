@@ -120,6 +120,7 @@ static bool vser_readable(struct vser_port *port)
 /* Copy from the ready buffers to @to; the caller holds read_mutex. */
 static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
 {
+	unsigned int requeued = 0;
 	struct vser_buf *buf;
 	ssize_t copied = 0;
 	bool kick = false;
@@ -142,15 +143,24 @@ static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
 		if (buf->off == buf->len) {
 			list_del_init(&buf->list);
 			if (port->in_vq && !vser_buf_add_in(port->in_vq, buf))
-				kick = true;
+				requeued++;
+		}
+		/* Keep the device fed during a long read. */
+		if (requeued >= VSER_RX_KICK_BATCH ||
+		    (requeued && list_empty(&port->rx_ready))) {
+			kick = virtqueue_kick_prepare(port->in_vq);
+			requeued = 0;
 		}
 		spin_unlock_irq(&port->rx_lock);
+		/* read_mutex keeps the queue alive. */
+		if (kick)
+			virtqueue_notify(port->in_vq);
+		kick = false;
 	}
-	if (kick) {
+	if (requeued) {
 		spin_lock_irq(&port->rx_lock);
 		kick = port->in_vq && virtqueue_kick_prepare(port->in_vq);
 		spin_unlock_irq(&port->rx_lock);
-		/* read_mutex keeps the queue alive. */
 		if (kick)
 			virtqueue_notify(port->in_vq);
 	}

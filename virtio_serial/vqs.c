@@ -66,48 +66,52 @@ int vser_buf_add_in(struct virtqueue *vq, struct vser_buf *buf)
 
 /**
  * vser_rx_fill() - allocate the port's receive buffers and queue them.
- * @port: a port with a receive queue
+ * @port: a port with a receive queue; the caller holds the device's
+ *        ctrl_mutex, which serialises every change of @port->rx_bufs
  *
- * Return: 0, or -ENOMEM when no buffer at all could be allocated.
+ * Return: 0, or -ENOMEM when no buffer at all could be queued.
  */
 int vser_rx_fill(struct vser_port *port)
 {
-	struct vser_buf *fresh[VSER_RX_BUFS] = {};
 	unsigned int i, queued = 0;
+	struct vser_buf *buf;
 	bool kick = false;
 
-	for (i = 0; i < VSER_RX_BUFS; i++)
-		fresh[i] = vser_buf_alloc(GFP_KERNEL);
-
-	spin_lock_irq(&port->rx_lock);
-	for (i = 0; i < VSER_RX_BUFS && port->in_vq; i++) {
-		if (!fresh[i] || port->rx_bufs[i])
+	for (i = 0; i < VSER_RX_BUFS; i++) {
+		if (port->rx_bufs[i])
 			continue;
-		if (vser_buf_add_in(port->in_vq, fresh[i]))
-			continue;
-		port->rx_bufs[i] = fresh[i];
-		fresh[i] = NULL;
-		queued++;
+		buf = vser_buf_alloc(GFP_KERNEL);
+		if (!buf)
+			break;
+		spin_lock_irq(&port->rx_lock);
+		if (port->in_vq && !vser_buf_add_in(port->in_vq, buf)) {
+			port->rx_bufs[i] = buf;
+			buf = NULL;
+			queued++;
+		}
+		spin_unlock_irq(&port->rx_lock);
+		if (buf) {
+			vser_buf_free(buf);
+			break;
+		}
 	}
+	spin_lock_irq(&port->rx_lock);
 	if (queued)
 		kick = virtqueue_kick_prepare(port->in_vq);
 	spin_unlock_irq(&port->rx_lock);
 	if (kick)
 		virtqueue_notify(port->in_vq);
-
-	for (i = 0; i < VSER_RX_BUFS; i++)
-		vser_buf_free(fresh[i]);
 	return queued ? 0 : -ENOMEM;
 }
 
 /**
  * vser_rx_drain() - take every receive buffer back and free it.
- * @port: the port; the caller holds its read_mutex, and the device is
- *        reset or no longer uses the port's queues
+ * @port: the port; the caller holds its read_mutex and the device's
+ *        ctrl_mutex, and the device is reset or no longer uses the
+ *        port's queues
  */
 void vser_rx_drain(struct vser_port *port)
 {
-	struct vser_buf *bufs[VSER_RX_BUFS];
 	unsigned int len, i;
 
 	spin_lock_irq(&port->rx_lock);
@@ -118,12 +122,13 @@ void vser_rx_drain(struct vser_port *port)
 			;
 	}
 	INIT_LIST_HEAD(&port->rx_ready);
-	memcpy(bufs, port->rx_bufs, sizeof(bufs));
-	memset(port->rx_bufs, 0, sizeof(port->rx_bufs));
 	spin_unlock_irq(&port->rx_lock);
 
-	for (i = 0; i < VSER_RX_BUFS; i++)
-		vser_buf_free(bufs[i]);
+	/* The device holds none of them now; nothing else looks at them. */
+	for (i = 0; i < VSER_RX_BUFS; i++) {
+		vser_buf_free(port->rx_bufs[i]);
+		port->rx_bufs[i] = NULL;
+	}
 }
 
 /**

@@ -25,15 +25,19 @@
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 
-/* Receive buffers per port: bounded memory, 32 pages. */
-#define VSER_RX_BUFS		32
+/* Receive buffers per port: bounded memory, 128 pages (upstream fills
+ * the whole queue, also 128 with QEMU).
+ */
+#define VSER_RX_BUFS		128
+/* A long read gives buffers back to the device every so many. */
+#define VSER_RX_KICK_BATCH	16
 #define VSER_RX_BUF_SIZE	PAGE_SIZE
 /* Control receive buffers; one page holds any valid PORT_NAME. */
 #define VSER_CTRL_RX_BUFS	16
 #define VSER_CTRL_BUF_SIZE	PAGE_SIZE
 /* Transmit slots per open port, each VSER_TX_SLOT_PAGES pages. */
-#define VSER_TX_SLOTS		8
-#define VSER_TX_SLOT_PAGES	8
+#define VSER_TX_SLOTS		32
+#define VSER_TX_SLOT_PAGES	4
 #define VSER_TX_SLOT_SIZE	(VSER_TX_SLOT_PAGES * PAGE_SIZE)
 /* Control messages handled per run of the control work (flood bound). */
 #define VSER_CTRL_BUDGET	64
@@ -128,9 +132,9 @@ struct vser_device {
  * @unplugged:       removed from the device; every operation fails
  * @console:         a console port (refused until hvc support lands)
  * @announced:       PORT_READY sent since the last reset
- * @rx_lock:         protects @in_vq, @rx_ready and @rx_bufs
+ * @rx_lock:         protects @in_vq and @rx_ready
  * @rx_ready:        filled receive buffers, oldest first
- * @rx_bufs:         every receive buffer of the port, for freeing
+ * @rx_bufs:         every receive buffer of the port (device ctrl_mutex)
  * @read_mutex:      serialises readers (held while copying to user)
  * @tx_lock:         protects @out_vq, @tx, @tx_full
  * @tx:              transmit slots, allocated while the port is open
@@ -157,7 +161,7 @@ struct vser_port {
 	bool console;
 	bool announced;
 
-	spinlock_t rx_lock;		/* @in_vq, @rx_ready, @rx_bufs */
+	spinlock_t rx_lock;		/* @in_vq, @rx_ready */
 	struct list_head rx_ready;
 	struct vser_buf *rx_bufs[VSER_RX_BUFS];
 	struct mutex read_mutex;	/* one reader at a time */
