@@ -37,6 +37,7 @@ key=$( {
 
 dir=$cache/kernel/$variant-$key
 if [ -f "$dir/.pvguest-done" ]; then
+	touch "$dir/.pvguest-done"
 	echo "$dir"
 	exit 0
 fi
@@ -91,12 +92,17 @@ make -C "$dir" INSTALL_MOD_PATH="$dir/.pvguest-modroot" INSTALL_MOD_STRIP=1 \
 	modules_install >>"$log" 2>&1 || die "modules_install failed (see $log)"
 touch "$dir/.pvguest-done"
 
-# Keep one build per variant: older keys are stale by construction.
-for old in "$cache/kernel/$variant"-*; do
-	case "$old" in
-	"$dir" | "$dir.log" | *.log) ;;
-	*) [ -d "$old" ] && rm -rf "$old" "$old.log" ;;
-	esac
+# Keep the two most recently used builds per variant (each use touches its
+# stamp): older keys are stale, and a second one serves another checkout.
+# Unfinished builds are debris: we hold the variant's lock.
+for old in "$cache/kernel/$variant"-*/; do
+	old=${old%/}
+	[ -f "$old/.pvguest-done" ] || rm -rf "$old" "$old.log"
 done
+ls -td "$cache/kernel/$variant"-*/.pvguest-done 2>/dev/null | tail -n +3 |
+	while read -r stamp; do
+		old=${stamp%/.pvguest-done}
+		rm -rf "$old" "$old.log"
+	done
 say "done: $dir"
 echo "$dir"
