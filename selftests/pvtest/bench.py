@@ -11,19 +11,14 @@ import fnmatch
 import json
 import os
 
-from . import build
+from . import bench_pvlock, bench_virtio_serial, build
 from .paths import OUT
 
-# module -> function(image) -> [result, ...]; filled as the modules land.
-BENCHMARKS = {}
-
-
-def _register():
-    from . import bench_pvlock
-    BENCHMARKS['pvlock'] = bench_pvlock.bench
-
-
-_register()
+# module -> function(image) -> [result, ...]
+BENCHMARKS = {
+    'virtio_serial': bench_virtio_serial.bench,
+    'pvlock': bench_pvlock.bench,
+}
 
 
 def with_ratios(results):

@@ -9,6 +9,8 @@ A guest test program writes one request line and waits for one reply line:
   sendpat PORT COUNT SEED           write COUNT pattern bytes (see pattern())
   recv PORT COUNT MS                read up to COUNT bytes; reply: ok HEX
   recvpat PORT COUNT SEED MS        read exactly COUNT bytes and check them
+  sink PORT COUNT MS                read and drop exactly COUNT bytes (bench)
+  source PORT COUNT                 write COUNT constant bytes (bench)
   qmp JSON                          run a QMP command; reply: ok JSON
   event NAME MS [JSON]              wait for a QMP event whose data holds
                                     JSON's keys; reply: ok JSON
@@ -149,6 +151,31 @@ class Server:
             bad = next(i for i in range(count) if data[i] != want[i])
             raise ValueError('byte %d differs' % bad)
         return None
+
+    def do_sink(self, args):
+        port, count, ms = args.split()
+        sock = self._client(port)
+        left = int(count)
+        end = time.monotonic() + int(ms) / 1000.0
+        while left > 0 and time.monotonic() < end:
+            ready, _, _ = select.select([sock], [], [], 1)
+            if ready:
+                chunk = sock.recv(min(left, 1 << 20))
+                if not chunk:
+                    break
+                left -= len(chunk)
+        if left:
+            raise ValueError('%d bytes missing' % left)
+
+    def do_source(self, args):
+        port, count = args.split()
+        sock = self._client(port)
+        block = b'\xa5' * 65536
+        left = int(count)
+        while left > 0:
+            n = min(left, len(block))
+            sock.sendall(block[:n])
+            left -= n
 
     def do_qmp(self, text):
         msg = json.loads(text)

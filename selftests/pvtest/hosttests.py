@@ -101,8 +101,7 @@ def _lint_build(name, kdir, flags):
         objs = glob.glob(os.path.join(build.OUT, 'build', tag, '**', '*.o'),
                          recursive=True)
         checked = set(re.findall(r'^\s+CHECK\s+(\S+)\.c$', log, re.M))
-        # Only objects compiled from a .c file: a composite module's
-        # link object (pvlock-y := ...) has no source of its own.
+        # Composite objects (foo-y := a.o b.o) have no source of their own.
         missed = [o for o in objs if not o.endswith('.mod.o') and
                   os.path.exists(o[:-2] + '.c') and o[:-2] not in checked]
         if missed:

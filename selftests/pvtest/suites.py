@@ -33,7 +33,9 @@ class Suite:
     disk_files: dict = field(default_factory=dict)
 
 
-def _plumbing_machine():
+def _serial_machine():
+    """Two virtio-serial controllers: two named ports on the first, one on
+    the second (for whole-controller unplug)."""
     ports = [Port('p1', 'org.pvguest.test.0', nr=1),
              Port('p2', 'org.pvguest.test.1', nr=2)]
     return Machine(smp=2, mem=512, timeout=240, controllers=[
@@ -49,7 +51,18 @@ SUITES = [
     Suite('harness.plumbing',
           ['load:virtio_console', 'ksft:plumbing_test',
            'unload:virtio_console'],
-          machine=_plumbing_machine(), kernels=('debug', 'stock')),
+          machine=_serial_machine(), kernels=('debug', 'stock')),
+
+    # virtio_serial: control-message checks fed hostile input.
+    Suite('virtio_serial.kunit', ['kunit:virtio_serial_kunit'],
+          module='virtio_serial'),
+    # virtio_serial against QEMU: ports, data, semantics, SIGIO, unplug.
+    # Debian's stock kernel has virtio_console built in: keep it off.
+    Suite('virtio_serial.io',
+          ['load:virtio_serial', 'ksft:vser_test', 'unload:virtio_serial'],
+          machine=_serial_machine(), module='virtio_serial',
+          kernels=('debug', 'stock'),
+          append='initcall_blacklist=virtio_console_init'),
 
     # The optional virtio-blk disk: an ext4 image made on the host.
     Suite('harness.disk', ['sh:disk_test.sh'],

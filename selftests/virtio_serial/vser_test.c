@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio_serial against real QEMU: names and links, data both ways,
+ * blocking and non-blocking semantics, poll, SIGIO codes, PORT_OPEN seen
+ * by QEMU, one opener, module refcount, and hot-unplug of a port and of a
+ * controller with readers blocked.  Machine: selftests/pvtest/suites.py
+ * (virtio_serial.io).  The tests run in order: the unplugs come last.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "hostctl.h"
+
+#define PORT0 "/dev/virtio-ports/org.pvguest.test.0"
+#define PORT1 "/dev/virtio-ports/org.pvguest.test.1"
+#define UNPLUG0 "/dev/virtio-ports/org.pvguest.unplug.0"
+#define XFER (8 << 20)
+
+static char reply[4096];
+
+static int host(const char *fmt, const char *port)
+{
+	return hostctl(reply, sizeof(reply), fmt, port);
+}
+
+static int port_event(const char *id, int open)
+{
+	return hostctl(reply, sizeof(reply),
+		       "event VSERPORT_CHANGE 10000 {\"id\": \"%s\", \"open\": %s}",
+		       id, open ? "true" : "false");
+}
+
+static int unplug_device(const char *id)
+{
+	return hostctl(reply, sizeof(reply),
+		       "qmp {\"execute\": \"device_del\", \"arguments\": {\"id\": \"%s\"}}",
+		       id);
+}
+
+/* Wait until poll() shows @bit set (@set) or clear on @fd. */
+static int wait_revents(int fd, short bit, int set)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
+	int i;
+
+	for (i = 0; i < 1000; i++) {
+		if (poll(&pfd, 1, 0) >= 0 && !!(pfd.revents & bit) == set)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* The sysfs folder of the port a /dev/virtio-ports link points at. */
+static void sysfs_attr(const char *link, const char *attr, char *out,
+		       size_t len)
+{
+	char target[256], path[512];
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	FILE *f;
+
+	out[0] = '\0';
+	if (n <= 0)
+		return;
+	target[n] = '\0';
+	snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/%s",
+		 strrchr(target, '/') + 1, attr);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	if (!fgets(out, len, f))
+		out[0] = '\0';
+	fclose(f);
+}
+
+static int sigio_wait(siginfo_t *si, int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	return sigtimedwait(&set, si, &ts);
+}
+
+static void sigio_flush(void)
+{
+	siginfo_t si;
+
+	while (sigio_wait(&si, 0) > 0)
+		;
+}
+
+static int open_async(const char *path)
+{
+	int fd = open(path, O_RDWR | O_NONBLOCK);
+
+	if (fd < 0)
+		return fd;
+	fcntl(fd, F_SETOWN, getpid());
+	fcntl(fd, F_SETSIG, SIGIO);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC);
+	return fd;
+}
+
+TEST(names_and_links)
+{
+	char buf[256];
+
+	ASSERT_EQ(0, wait_path(PORT0, 1, 10000));
+	ASSERT_EQ(0, wait_path(PORT1, 1, 10000));
+	ASSERT_EQ(0, wait_path(UNPLUG0, 1, 10000));
+	sysfs_attr(PORT0, "name", buf, sizeof(buf));
+	EXPECT_STREQ("org.pvguest.test.0\n", buf);
+	sysfs_attr(PORT0, "host_connected", buf, sizeof(buf));
+	EXPECT_STREQ("0\n", buf);
+	ASSERT_EQ(0, host("connect %s", "p1"));
+	usleep(300000);
+	sysfs_attr(PORT0, "host_connected", buf, sizeof(buf));
+	EXPECT_STREQ("1\n", buf);
+	ASSERT_EQ(0, host("disconnect %s", "p1"));
+}
+
+TEST(open_close_events_and_ebusy)
+{
+	int fd, fd2;
+
+	fd = open(PORT0, O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, port_event("p1", 1)) TH_LOG("%s", reply);
+	fd2 = open(PORT0, O_RDWR);
+	EXPECT_EQ(-1, fd2);
+	EXPECT_EQ(EBUSY, errno);
+	close(fd);
+	EXPECT_EQ(0, port_event("p1", 0)) TH_LOG("%s", reply);
+	/* Free again once closed. */
+	fd = open(PORT0, O_RDWR);
+	ASSERT_LE(0, fd);
+	close(fd);
+	EXPECT_EQ(0, port_event("p1", 0)) TH_LOG("%s", reply);
+}
+
+TEST(read_semantics)
+{
+	char buf[16];
+	int fd;
+
+	fd = open(PORT0, O_RDWR | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	/* Host not connected, nothing queued: EOF. */
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, host("connect %s", "p1"));
+	ASSERT_EQ(0, wait_revents(fd, POLLHUP, 0));
+	EXPECT_EQ(-1, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(EAGAIN, errno);
+	/* Data written before a disconnect can still be read, then EOF. */
+	ASSERT_EQ(0, hostctl(reply, sizeof(reply), "send p1 616263"));
+	ASSERT_EQ(0, wait_revents(fd, POLLIN, 1));
+	ASSERT_EQ(0, host("disconnect %s", "p1"));
+	ASSERT_EQ(0, wait_revents(fd, POLLHUP, 1));
+	EXPECT_EQ(3, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "abc", 3));
+	EXPECT_EQ(0, read(fd, buf, sizeof(buf)));
+	close(fd);
+}
+
+TEST(poll_bits)
+{
+	struct pollfd pfd = { .events = POLLIN | POLLOUT | POLLRDHUP };
+
+	pfd.fd = open(PORT0, O_RDWR | O_NONBLOCK);
+	ASSERT_LE(0, pfd.fd);
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLIN | POLLHUP | POLLRDHUP, pfd.revents);
+	ASSERT_EQ(0, host("connect %s", "p1"));
+	ASSERT_EQ(0, wait_revents(pfd.fd, POLLHUP, 0));
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLOUT, pfd.revents);
+	ASSERT_EQ(0, hostctl(reply, sizeof(reply), "send p1 00"));
+	ASSERT_EQ(1, poll(&pfd, 1, 5000));
+	ASSERT_EQ(0, wait_revents(pfd.fd, POLLIN, 1));
+	poll(&pfd, 1, 0);
+	EXPECT_EQ(POLLIN | POLLOUT, pfd.revents);
+	ASSERT_EQ(0, host("disconnect %s", "p1"));
+	close(pfd.fd);
+}
+
+TEST(host_to_guest_readv)
+{
+	unsigned char *buf = malloc(XFER);
+	struct iovec iov[2];
+	size_t got = 0, i;
+	int fd, status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, buf);
+	fd = open(PORT0, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, host("connect %s", "p1"));
+	/* The host sends while we read: the request waits for the end. */
+	pid = fork();
+	if (pid == 0)
+		_exit(hostctl(reply, sizeof(reply), "sendpat p1 %d 3", XFER) ?
+		      1 : 0);
+	while (got < XFER) {
+		size_t left = XFER - got;
+		ssize_t n;
+
+		iov[0].iov_base = buf + got;
+		iov[0].iov_len = left / 2;
+		iov[1].iov_base = buf + got + left / 2;
+		iov[1].iov_len = left - left / 2;
+		n = readv(fd, iov, left > 1 ? 2 : 1);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	ASSERT_EQ(XFER, got);
+	for (i = 0; i < XFER; i++)
+		if (buf[i] != pattern_byte(3, i))
+			break;
+	EXPECT_EQ(XFER, i);
+	EXPECT_EQ(0, host("disconnect %s", "p1"));
+	close(fd);
+	free(buf);
+}
+
+TEST(guest_to_host_writev)
+{
+	unsigned char *buf = malloc(XFER);
+	size_t i;
+	pid_t pid;
+	int fd, status;
+
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < XFER; i++)
+		buf[i] = pattern_byte(11, i);
+	fd = open(PORT0, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, host("connect %s", "p1"));
+	ASSERT_EQ(0, wait_revents(fd, POLLHUP, 0));
+	pid = fork();
+	if (pid == 0) {
+		size_t off = 0;
+
+		while (off < XFER) {
+			struct iovec iov[2] = {
+				{ buf + off, 1000 },
+				{ buf + off + 1000, 99000 },
+			};
+			size_t want = XFER - off < 100000 ? XFER - off : 100000;
+			ssize_t n;
+
+			if (want < 100000) {
+				iov[0].iov_len = want;
+				n = writev(fd, iov, 1);
+			} else {
+				n = writev(fd, iov, 2);
+			}
+			if (n <= 0)
+				_exit(1);
+			off += n;
+		}
+		_exit(0);
+	}
+	EXPECT_EQ(0, hostctl(reply, sizeof(reply), "recvpat p1 %d 11 120000",
+			     XFER))
+		TH_LOG("%s", reply);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, host("disconnect %s", "p1"));
+	close(fd);
+	free(buf);
+}
+
+/* Writes wait (or -EAGAIN) while the host is not connected. */
+TEST(write_while_host_disconnected)
+{
+	struct pollfd pfd = { .events = POLLOUT };
+	char c = 'x';
+	int fd;
+
+	fd = open(PORT0, O_RDWR | O_NONBLOCK);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, write(fd, &c, 1));
+	EXPECT_EQ(EAGAIN, errno);
+	pfd.fd = fd;
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_FALSE(pfd.revents & POLLOUT);
+	close(fd);
+}
+
+TEST(sigio_codes)
+{
+	static unsigned char chunk[65536];
+	size_t total = 0, i;
+	siginfo_t si;
+	sigset_t set;
+	ssize_t n;
+	int fd;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	fd = open_async(PORT0);
+	ASSERT_LE(0, fd);
+	sigio_flush();
+
+	/* Host connects: POLL_OUT. */
+	ASSERT_EQ(0, host("connect %s", "p1"));
+	ASSERT_EQ(SIGIO, sigio_wait(&si, 5000));
+	EXPECT_EQ(POLL_OUT, si.si_code);
+	EXPECT_TRUE(si.si_band & POLLOUT);
+	EXPECT_EQ(fd, si.si_fd);
+
+	/* Data arrives: POLL_IN. */
+	ASSERT_EQ(0, hostctl(reply, sizeof(reply), "send p1 0102"));
+	ASSERT_EQ(SIGIO, sigio_wait(&si, 5000));
+	EXPECT_EQ(POLL_IN, si.si_code);
+	EXPECT_TRUE(si.si_band & POLLIN);
+	EXPECT_EQ(2, read(fd, chunk, sizeof(chunk)));
+	sigio_flush();
+
+	/* Fill the queue (the host does not read), then drain: POLL_OUT. */
+	for (i = 0; i < 64 * 1024 * 1024; i++) {
+		size_t j;
+
+		for (j = 0; j < sizeof(chunk); j++)
+			chunk[j] = pattern_byte(5, total + j);
+		n = write(fd, chunk, sizeof(chunk));
+		if (n < 0)
+			break;
+		total += n;
+	}
+	ASSERT_EQ(EAGAIN, errno);
+	sigio_flush();
+	EXPECT_EQ(0, hostctl(reply, sizeof(reply), "recvpat p1 %zu 5 60000",
+			     total))
+		TH_LOG("%s", reply);
+	ASSERT_EQ(SIGIO, sigio_wait(&si, 5000));
+	EXPECT_EQ(POLL_OUT, si.si_code);
+	EXPECT_TRUE(si.si_band & POLLOUT);
+	sigio_flush();
+
+	/* Host disconnects: POLL_HUP. */
+	ASSERT_EQ(0, host("disconnect %s", "p1"));
+	ASSERT_EQ(SIGIO, sigio_wait(&si, 5000));
+	EXPECT_EQ(POLL_HUP, si.si_code);
+	EXPECT_TRUE(si.si_band & POLLHUP);
+	close(fd);
+}
+
+TEST(module_busy_while_open)
+{
+	int fd = open(PORT0, O_RDWR);
+
+	ASSERT_LE(0, fd);
+	EXPECT_NE(0, system("rmmod virtio_serial 2>/dev/null"));
+	EXPECT_EQ(0, access("/sys/module/virtio_serial", F_OK));
+	close(fd);
+}
+
+struct blocked {
+	int fd;
+	ssize_t ret;
+	int err;
+	short revents;
+};
+
+static void *blocked_read(void *arg)
+{
+	struct blocked *b = arg;
+	char c;
+
+	b->ret = read(b->fd, &c, 1);
+	b->err = errno;
+	return NULL;
+}
+
+static void *blocked_poll(void *arg)
+{
+	struct blocked *b = arg;
+	struct pollfd pfd = { .fd = b->fd, .events = POLLIN };
+
+	b->ret = poll(&pfd, 1, 60000);
+	b->revents = pfd.revents;
+	return NULL;
+}
+
+/* Unplug @dev while a reader blocks in read() and another in poll(). */
+static void unplug_blocked(struct __test_metadata *_metadata,
+			   const char *path, const char *port,
+			   const char *dev)
+{
+	struct blocked r = { 0 }, p = { 0 };
+	pthread_t rt, pt;
+	siginfo_t si;
+	char c;
+	int fd;
+
+	fd = open_async(path);
+	ASSERT_LE(0, fd);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	ASSERT_EQ(0, host("connect %s", port));
+	ASSERT_EQ(0, wait_revents(fd, POLLHUP, 0));
+	sigio_flush();
+	r.fd = fd;
+	p.fd = fd;
+	ASSERT_EQ(0, pthread_create(&rt, NULL, blocked_read, &r));
+	ASSERT_EQ(0, pthread_create(&pt, NULL, blocked_poll, &p));
+	usleep(300000);
+	ASSERT_EQ(0, unplug_device(dev)) TH_LOG("%s", reply);
+	pthread_join(rt, NULL);
+	pthread_join(pt, NULL);
+	EXPECT_EQ(-1, r.ret);
+	EXPECT_EQ(ENODEV, r.err);
+	EXPECT_EQ(1, p.ret);
+	EXPECT_EQ(POLLHUP | POLLERR, p.revents);
+	/* SIGIO said so, with POLL_ERR. */
+	ASSERT_LT(0, sigio_wait(&si, 5000));
+	while (si.si_code != POLL_ERR && sigio_wait(&si, 1000) > 0)
+		;
+	EXPECT_EQ(POLL_ERR, si.si_code);
+	EXPECT_EQ(-1, read(fd, &c, 1));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(-1, write(fd, &c, 1));
+	EXPECT_EQ(ENODEV, errno);
+	EXPECT_EQ(0, wait_path(path, 0, 20000));
+	host("disconnect %s", port);
+	close(fd);
+}
+
+TEST(unplug_port_with_blocked_reader)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	ASSERT_EQ(0, wait_path(PORT1, 1, 10000));
+	unplug_blocked(_metadata, PORT1, "p2", "p2");
+	EXPECT_EQ(0, hostctl(reply, sizeof(reply),
+			     "event DEVICE_DELETED 20000 {\"device\": \"p2\"}"))
+		TH_LOG("%s", reply);
+	EXPECT_EQ(0, access(PORT0, F_OK));
+}
+
+TEST(unplug_controller_with_blocked_reader)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	ASSERT_EQ(0, wait_path(UNPLUG0, 1, 10000));
+	unplug_blocked(_metadata, UNPLUG0, "q1", "vser1");
+	EXPECT_EQ(0, hostctl(reply, sizeof(reply),
+			     "event DEVICE_DELETED 60000 {\"device\": \"vser1\"}"))
+		TH_LOG("%s", reply);
+	EXPECT_EQ(0, access(PORT0, F_OK));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio_serial: the control queues of a multiport device.
+ *
+ * The device is not trusted.  Every message is parsed and checked by the
+ * pure functions vser_ctrl_parse(), vser_ctrl_check_id() and
+ * vser_name_check() (tested by virtio_serial_kunit.c) before it is acted
+ * upon; a rejected message is dropped with a rate-limited warning that
+ * says what was wrong.  Messages are handled in a work item, at most
+ * %VSER_CTRL_BUDGET per run, so a flood cannot monopolise a CPU.
+ */
+#include <kunit/visibility.h>
+#include <linux/ctype.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/virtio_config.h>
+
+#include "vser.h"
+
+/* How long a control message may wait for room on the queue. */
+#define VSER_CTRL_SEND_TIMEOUT	(5 * HZ)
+
+static u16 vser_get16(const u8 *p, bool little_endian)
+{
+	__virtio16 v;
+
+	memcpy(&v, p, sizeof(v));
+	return __virtio16_to_cpu(little_endian, v);
+}
+
+/**
+ * vser_name_check() - check a port name from the device.
+ * @name: the name, not NUL-terminated
+ * @len:  its length in bytes
+ * @why:  set to the reason when the name is refused
+ *
+ * A name becomes a file name under /dev/virtio-ports: it must be 1 to
+ * %VSER_NAME_MAX printable bytes, with no '/', and not "." or "..".
+ *
+ * Return: 0 if the name is acceptable, -EINVAL otherwise.
+ */
+int vser_name_check(const char *name, size_t len, const char **why)
+{
+	size_t i;
+
+	if (!len) {
+		*why = "empty name";
+		return -EINVAL;
+	}
+	if (len > VSER_NAME_MAX) {
+		*why = "name too long";
+		return -EINVAL;
+	}
+	if ((len == 1 && name[0] == '.') ||
+	    (len == 2 && name[0] == '.' && name[1] == '.')) {
+		*why = "name is . or ..";
+		return -EINVAL;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = name[i];
+
+		if (c == '/') {
+			*why = "name contains '/'";
+			return -EINVAL;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			*why = "name contains a control byte";
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(vser_name_check);
+
+/**
+ * vser_ctrl_parse() - parse and check one control message.
+ * @buf:           the bytes the device wrote
+ * @len:           how many (already bounded by the buffer size)
+ * @little_endian: the device's byte order (virtio_is_little_endian())
+ * @msg:           the message, filled on success
+ * @why:           set to the reason when the message is refused
+ *
+ * Checks what can be checked without the device's state: the length, the
+ * event, the value of PORT_OPEN, the payload of RESIZE and PORT_NAME.
+ * Events only a driver sends (DEVICE_READY, PORT_READY) are refused.
+ *
+ * Return: 0, or -EINVAL when the message must be dropped.
+ */
+int vser_ctrl_parse(const void *buf, size_t len, bool little_endian,
+		    struct vser_ctrl_msg *msg, const char **why)
+{
+	struct virtio_console_control cpkt;
+	const size_t hdr = sizeof(cpkt);
+	const u8 *p = buf;
+
+	memset(msg, 0, sizeof(*msg));
+	if (len < hdr) {
+		*why = "message shorter than its header";
+		return -EINVAL;
+	}
+	memcpy(&cpkt, p, hdr);
+	msg->id = __virtio32_to_cpu(little_endian, cpkt.id);
+	msg->event = __virtio16_to_cpu(little_endian, cpkt.event);
+	msg->value = __virtio16_to_cpu(little_endian, cpkt.value);
+
+	switch (msg->event) {
+	case VIRTIO_CONSOLE_PORT_ADD:
+	case VIRTIO_CONSOLE_PORT_REMOVE:
+	case VIRTIO_CONSOLE_CONSOLE_PORT:
+		return 0;
+	case VIRTIO_CONSOLE_PORT_OPEN:
+		if (msg->value > 1) {
+			*why = "PORT_OPEN value is neither 0 nor 1";
+			return -EINVAL;
+		}
+		return 0;
+	case VIRTIO_CONSOLE_RESIZE:
+		if (len < hdr + 4) {
+			*why = "RESIZE shorter than its payload";
+			return -EINVAL;
+		}
+		msg->cols = vser_get16(p + hdr, little_endian);
+		msg->rows = vser_get16(p + hdr + 2, little_endian);
+		return 0;
+	case VIRTIO_CONSOLE_PORT_NAME:
+		msg->name = (const char *)p + hdr;
+		/* QEMU sends the terminating NUL; a name stops at the first. */
+		msg->name_len = strnlen(msg->name, len - hdr);
+		return vser_name_check(msg->name, msg->name_len, why);
+	case VIRTIO_CONSOLE_DEVICE_READY:
+	case VIRTIO_CONSOLE_PORT_READY:
+		*why = "event only a driver sends";
+		return -EINVAL;
+	default:
+		*why = "unknown event";
+		return -EINVAL;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(vser_ctrl_parse);
+
+/**
+ * vser_ctrl_check_id() - check a parsed message's port id.
+ * @msg:       a message vser_ctrl_parse() accepted
+ * @max_ports: the number of ports the device announced
+ * @exists:    whether a port with that id exists
+ * @why:       set to the reason when the message is refused
+ *
+ * Return: 0; -ERANGE for an id out of range; -EEXIST for PORT_ADD of an
+ * existing port (the caller decides: after a restore it is expected);
+ * -ENOENT for any other event on a port that does not exist.
+ */
+int vser_ctrl_check_id(const struct vser_ctrl_msg *msg, u32 max_ports,
+		       bool exists, const char **why)
+{
+	if (msg->id >= max_ports) {
+		*why = "port id out of range";
+		return -ERANGE;
+	}
+	if (msg->event == VIRTIO_CONSOLE_PORT_ADD) {
+		if (exists) {
+			*why = "PORT_ADD for an existing port";
+			return -EEXIST;
+		}
+		return 0;
+	}
+	if (!exists) {
+		*why = "event for a port that does not exist";
+		return -ENOENT;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(vser_ctrl_check_id);
+
+/**
+ * vser_ctrl_ack() - control transmit callback: free what the device used
+ * and wake senders waiting for room.
+ * @vq: the control transmit queue
+ */
+void vser_ctrl_ack(struct virtqueue *vq)
+{
+	struct vser_device *vsdev = vq->vdev->priv;
+	unsigned long flags;
+	unsigned int len;
+	void *msg;
+
+	spin_lock_irqsave(&vsdev->ctrl_lock, flags);
+	while ((msg = virtqueue_get_buf(vq, &len)))
+		kfree(msg);
+	spin_unlock_irqrestore(&vsdev->ctrl_lock, flags);
+	wake_up(&vsdev->ctrl_wait);
+}
+
+/**
+ * vser_ctrl_intr() - control receive callback: defer to the work item.
+ * @vq: the control receive queue
+ */
+void vser_ctrl_intr(struct virtqueue *vq)
+{
+	struct vser_device *vsdev = vq->vdev->priv;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vsdev->ctrl_lock, flags);
+	if (!vsdev->removed)
+		schedule_work(&vsdev->ctrl_work);
+	spin_unlock_irqrestore(&vsdev->ctrl_lock, flags);
+}
+
+/* Try once to queue @cpkt; -ENOSPC when the queue is full. */
+static int vser_ctrl_queue(struct vser_device *vsdev,
+			   struct virtio_console_control *cpkt)
+{
+	struct virtqueue *vq;
+	struct scatterlist sg;
+	unsigned int len;
+	void *used;
+	int err;
+
+	spin_lock_irq(&vsdev->ctrl_lock);
+	if (vsdev->removed) {
+		err = -ENODEV;
+		goto unlock;
+	}
+	vq = vsdev->vqs[3];
+	while ((used = virtqueue_get_buf(vq, &len)))
+		kfree(used);
+	sg_init_one(&sg, cpkt, sizeof(*cpkt));
+	err = virtqueue_add_outbuf(vq, &sg, 1, cpkt, GFP_ATOMIC);
+	if (!err)
+		virtqueue_kick(vq);
+unlock:
+	spin_unlock_irq(&vsdev->ctrl_lock);
+	return err;
+}
+
+/**
+ * vser_ctrl_send() - send one control message to the device.
+ * @vsdev: a multiport device
+ * @id:    port id, or VIRTIO_CONSOLE_BAD_ID for device events
+ * @event: VIRTIO_CONSOLE_* event
+ * @value: its value
+ *
+ * May sleep: while the control queue is full it waits for the device for
+ * at most %VSER_CTRL_SEND_TIMEOUT, never spinning.  The message buffer is
+ * freed when the device returns it.
+ *
+ * Return: 0, -ENODEV once the device is gone, -ENOMEM, or -ETIMEDOUT.
+ */
+int vser_ctrl_send(struct vser_device *vsdev, u32 id, u16 event, u16 value)
+{
+	struct virtio_device *vdev = vsdev->vdev;
+	struct virtio_console_control *cpkt;
+	long left = VSER_CTRL_SEND_TIMEOUT;
+	int err;
+
+	if (!vsdev->multiport)
+		return 0;
+	cpkt = kzalloc(sizeof(*cpkt), GFP_KERNEL);
+	if (!cpkt)
+		return -ENOMEM;
+	cpkt->id = cpu_to_virtio32(vdev, id);
+	cpkt->event = cpu_to_virtio16(vdev, event);
+	cpkt->value = cpu_to_virtio16(vdev, value);
+
+	while ((err = vser_ctrl_queue(vsdev, cpkt)) == -ENOSPC && left > 0)
+		left = wait_event_timeout(vsdev->ctrl_wait,
+					  vsdev->vqs[3]->num_free ||
+					  READ_ONCE(vsdev->removed), left);
+	if (err) {
+		kfree(cpkt);
+		if (err == -ENOSPC)
+			err = -ETIMEDOUT;
+		if (err != -ENODEV)
+			dev_warn_ratelimited(&vdev->dev,
+					     "control message %u for port %u not sent: %d\n",
+					     event, id, err);
+	}
+	return err;
+}
+
+static void vser_ctrl_port_add(struct vser_device *vsdev,
+			       struct vser_ctrl_msg *msg,
+			       struct vser_port *port)
+{
+	if (!port) {
+		vser_port_add(vsdev, msg->id);
+		return;
+	}
+	/*
+	 * After a reset (restore) the device announces its ports again:
+	 * answer as if they were new, and tell it which ones are open.
+	 */
+	port->announced = true;
+	vser_ctrl_send(vsdev, port->id, VIRTIO_CONSOLE_PORT_READY, 1);
+	if (READ_ONCE(port->guest_connected))
+		vser_ctrl_send(vsdev, port->id, VIRTIO_CONSOLE_PORT_OPEN, 1);
+}
+
+static void vser_ctrl_handle(struct vser_device *vsdev,
+			     struct vser_ctrl_msg *msg)
+{
+	struct device *dev = &vsdev->vdev->dev;
+	struct vser_port *port;
+	const char *why;
+	int err;
+
+	port = vser_port_lookup(vsdev, msg->id);
+	err = vser_ctrl_check_id(msg, vsdev->max_ports, port, &why);
+	if (err == -EEXIST && !port->announced)
+		err = 0;
+	if (err) {
+		dev_warn_ratelimited(dev, "control event %u, port %u: %s; ignored\n",
+				     msg->event, msg->id, why);
+		return;
+	}
+
+	switch (msg->event) {
+	case VIRTIO_CONSOLE_PORT_ADD:
+		vser_ctrl_port_add(vsdev, msg, port);
+		break;
+	case VIRTIO_CONSOLE_PORT_REMOVE:
+		vser_port_unplug(port);
+		break;
+	case VIRTIO_CONSOLE_CONSOLE_PORT:
+		spin_lock_irq(&port->lock);
+		port->console = true;
+		spin_unlock_irq(&port->lock);
+		dev_warn_ratelimited(dev, "port %u is a console port: hvc consoles are not supported yet; port refused\n",
+				     msg->id);
+		break;
+	case VIRTIO_CONSOLE_RESIZE:
+		dev_dbg(dev, "port %u: resize to %u columns, %u rows ignored (not a console)\n",
+			msg->id, msg->cols, msg->rows);
+		break;
+	case VIRTIO_CONSOLE_PORT_OPEN:
+		vser_port_set_host(port, msg->value);
+		break;
+	case VIRTIO_CONSOLE_PORT_NAME:
+		vser_port_set_name(port, msg->name, msg->name_len);
+		break;
+	}
+}
+
+/**
+ * vser_ctrl_work() - handle the control messages the device has sent.
+ * @work: &vser_device.ctrl_work
+ */
+void vser_ctrl_work(struct work_struct *work)
+{
+	struct vser_device *vsdev = container_of(work, struct vser_device,
+						 ctrl_work);
+	bool le = virtio_is_little_endian(vsdev->vdev);
+	struct virtqueue *vq = vsdev->vqs[2];
+	unsigned int budget = VSER_CTRL_BUDGET;
+	struct vser_ctrl_msg msg;
+	struct vser_buf *buf;
+	const char *why;
+	unsigned int len;
+
+	mutex_lock(&vsdev->ctrl_mutex);
+	while (!READ_ONCE(vsdev->removed) && budget &&
+	       (buf = virtqueue_get_buf(vq, &len))) {
+		budget--;
+		if (len > VSER_CTRL_BUF_SIZE) {
+			dev_warn_ratelimited(&vsdev->vdev->dev,
+					     "control message: used length %u exceeds the %lu-byte buffer; dropped\n",
+					     len, VSER_CTRL_BUF_SIZE);
+		} else if (vser_ctrl_parse(buf->data, len, le, &msg, &why)) {
+			dev_warn_ratelimited(&vsdev->vdev->dev,
+					     "control message of %u bytes: %s; dropped\n",
+					     len, why);
+		} else {
+			vser_ctrl_handle(vsdev, &msg);
+		}
+		if (vser_buf_add_in(vq, buf))
+			dev_warn_ratelimited(&vsdev->vdev->dev,
+					     "control buffer lost\n");
+	}
+	if (!READ_ONCE(vsdev->removed)) {
+		virtqueue_kick(vq);
+		/* Budget spent: let others run, then carry on. */
+		if (!budget)
+			schedule_work(&vsdev->ctrl_work);
+	}
+	mutex_unlock(&vsdev->ctrl_mutex);
+}

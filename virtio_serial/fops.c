@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio_serial: the file interface of a port.
+ *
+ * One opener at a time (-EBUSY), as the in-tree driver.  The semantics of
+ * each call in each state (host connected, host not connected, port
+ * unplugged) are in Documentation/virtio_serial.rst; in short:
+ *
+ * read:  data first; then 0 (EOF) while the host is not connected;
+ *        -EAGAIN (O_NONBLOCK) or wait while it is; -ENODEV once unplugged.
+ * write: waits (or -EAGAIN) while the host is not connected or every
+ *        transmit slot is in flight; -ENODEV once unplugged.
+ * SIGIO: POLL_IN data arrived, POLL_OUT room after a full queue or host
+ *        connected, POLL_HUP host disconnected, POLL_ERR port unplugged.
+ */
+#include <linux/module.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/splice.h>
+#include <linux/uio.h>
+#include <linux/virtio_config.h>
+
+#include "vser.h"
+
+/**
+ * vser_port_notify() - send SIGIO with @band to the port's opener, if it
+ * asked for it (O_ASYNC).
+ * @port: the port
+ * @band: POLL_IN, POLL_OUT, POLL_HUP or POLL_ERR (becomes si_code)
+ *
+ * Any context.
+ */
+void vser_port_notify(struct vser_port *port, int band)
+{
+	if (READ_ONCE(port->guest_connected))
+		kill_fasync(&port->async, SIGIO, band);
+}
+
+static int vser_open(struct inode *inode, struct file *file)
+{
+	struct vser_port *port = vser_port_get_by_devt(inode->i_rdev);
+	int err;
+
+	if (!port)
+		return -ENXIO;
+	spin_lock_irq(&port->lock);
+	if (port->unplugged || port->console)
+		err = -ENXIO;
+	else if (port->guest_connected)
+		err = -EBUSY;
+	else
+		err = 0;
+	if (!err)
+		port->guest_connected = true;
+	spin_unlock_irq(&port->lock);
+	if (err)
+		goto put_port;
+
+	err = vser_tx_alloc(port);
+	if (err)
+		goto disconnect;
+	/* Nothing read before the open belongs to this opener. */
+	mutex_lock(&port->read_mutex);
+	vser_rx_discard(port);
+	mutex_unlock(&port->read_mutex);
+
+	file->private_data = port;
+	stream_open(inode, file);
+	vser_ctrl_send(port->vsdev, port->id, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	return 0;
+
+disconnect:
+	spin_lock_irq(&port->lock);
+	port->guest_connected = false;
+	spin_unlock_irq(&port->lock);
+put_port:
+	vser_port_put(port);
+	return err;
+}
+
+static int vser_release(struct inode *inode, struct file *file)
+{
+	struct vser_port *port = file->private_data;
+	bool unplugged;
+
+	fasync_helper(-1, file, 0, &port->async);
+	spin_lock_irq(&port->lock);
+	port->guest_connected = false;
+	unplugged = port->unplugged;
+	spin_unlock_irq(&port->lock);
+
+	if (!unplugged) {
+		mutex_lock(&port->read_mutex);
+		vser_rx_discard(port);
+		mutex_unlock(&port->read_mutex);
+		vser_ctrl_send(port->vsdev, port->id,
+			       VIRTIO_CONSOLE_PORT_OPEN, 0);
+	}
+	vser_port_put(port);
+	return 0;
+}
+
+static bool vser_rx_pending(struct vser_port *port)
+{
+	bool ret;
+
+	spin_lock_irq(&port->rx_lock);
+	ret = !list_empty(&port->rx_ready);
+	spin_unlock_irq(&port->rx_lock);
+	return ret;
+}
+
+/* Whether a reader can stop waiting: data, EOF or unplug. */
+static bool vser_readable(struct vser_port *port)
+{
+	return vser_rx_pending(port) || READ_ONCE(port->unplugged) ||
+	       !READ_ONCE(port->host_connected);
+}
+
+/* Copy from the ready buffers to @to; the caller holds read_mutex. */
+static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
+{
+	unsigned int requeued = 0;
+	struct vser_buf *buf;
+	ssize_t copied = 0;
+	bool kick = false;
+	size_t n;
+
+	while (iov_iter_count(to)) {
+		spin_lock_irq(&port->rx_lock);
+		buf = list_first_entry_or_null(&port->rx_ready,
+					       struct vser_buf, list);
+		spin_unlock_irq(&port->rx_lock);
+		if (!buf)
+			break;
+		/* Only read_mutex holders take buffers off rx_ready. */
+		n = copy_to_iter(buf->data + buf->off, buf->len - buf->off, to);
+		if (!n)
+			break;
+		copied += n;
+		spin_lock_irq(&port->rx_lock);
+		buf->off += n;
+		if (buf->off == buf->len) {
+			list_del_init(&buf->list);
+			if (port->in_vq && !vser_buf_add_in(port->in_vq, buf))
+				requeued++;
+		}
+		/* Keep the device fed during a long read. */
+		if (requeued >= VSER_RX_KICK_BATCH ||
+		    (requeued && list_empty(&port->rx_ready))) {
+			kick = virtqueue_kick_prepare(port->in_vq);
+			requeued = 0;
+		}
+		spin_unlock_irq(&port->rx_lock);
+		/* read_mutex keeps the queue alive. */
+		if (kick)
+			virtqueue_notify(port->in_vq);
+		kick = false;
+	}
+	if (requeued) {
+		spin_lock_irq(&port->rx_lock);
+		kick = port->in_vq && virtqueue_kick_prepare(port->in_vq);
+		spin_unlock_irq(&port->rx_lock);
+		if (kick)
+			virtqueue_notify(port->in_vq);
+	}
+	return copied ? copied : -EFAULT;
+}
+
+static ssize_t vser_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct vser_port *port = iocb->ki_filp->private_data;
+	bool nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+			(iocb->ki_flags & IOCB_NOWAIT);
+	ssize_t ret;
+
+	if (!iov_iter_count(to))
+		return 0;
+	if (mutex_lock_interruptible(&port->read_mutex))
+		return -ERESTARTSYS;
+	for (;;) {
+		if (READ_ONCE(port->unplugged)) {
+			ret = -ENODEV;
+			goto unlock;
+		}
+		if (vser_rx_pending(port))
+			break;
+		if (!READ_ONCE(port->host_connected)) {
+			ret = 0;
+			goto unlock;
+		}
+		if (nonblock) {
+			ret = -EAGAIN;
+			goto unlock;
+		}
+		ret = wait_event_interruptible(port->waitq,
+					       vser_readable(port));
+		if (ret)
+			goto unlock;
+	}
+	ret = vser_copy_out(port, to);
+unlock:
+	mutex_unlock(&port->read_mutex);
+	return ret;
+}
+
+/*
+ * A free transmit slot, marked busy, or NULL.  Reclaims finished slots
+ * first; when none is free, turns the transmit interrupt on (it stays off
+ * otherwise) and notes that the queue was found full.
+ */
+static struct vser_txslot *vser_tx_get(struct vser_port *port)
+{
+	struct vser_txslot *slot = NULL;
+	unsigned int i;
+
+	spin_lock_irq(&port->tx_lock);
+	if (!port->out_vq || !port->tx || !READ_ONCE(port->host_connected))
+		goto unlock;
+	vser_tx_reclaim(port);
+	for (i = 0; i < VSER_TX_SLOTS; i++) {
+		if (!port->tx[i].busy) {
+			slot = &port->tx[i];
+			slot->busy = true;
+			goto unlock;
+		}
+	}
+	port->tx_full = true;
+	if (!virtqueue_enable_cb(port->out_vq))
+		vser_tx_reclaim(port);
+unlock:
+	spin_unlock_irq(&port->tx_lock);
+	return slot;
+}
+
+static bool vser_writable(struct vser_port *port)
+{
+	unsigned int i;
+	bool ret = false;
+
+	if (READ_ONCE(port->unplugged))
+		return true;
+	spin_lock_irq(&port->tx_lock);
+	if (port->out_vq && port->tx && READ_ONCE(port->host_connected)) {
+		vser_tx_reclaim(port);
+		for (i = 0; i < VSER_TX_SLOTS && !ret; i++)
+			ret = !port->tx[i].busy;
+		if (!ret && !virtqueue_enable_cb(port->out_vq))
+			ret = vser_tx_reclaim(port);
+	}
+	spin_unlock_irq(&port->tx_lock);
+	return ret;
+}
+
+/*
+ * Fill @slot from @from and queue it.  Return: bytes queued or a negative
+ * errno; sets *kick when the device must be notified.
+ */
+static ssize_t vser_tx_send(struct vser_port *port, struct vser_txslot *slot,
+			    struct iov_iter *from, bool *kick)
+{
+	struct scatterlist sg[VSER_TX_SLOT_PAGES];
+	size_t total = 0, n, want;
+	unsigned int nents = 0;
+	int err;
+
+	sg_init_table(sg, VSER_TX_SLOT_PAGES);
+	while (nents < VSER_TX_SLOT_PAGES && iov_iter_count(from)) {
+		want = min_t(size_t, PAGE_SIZE, iov_iter_count(from));
+		n = copy_page_from_iter(slot->pages[nents], 0, want, from);
+		if (!n)
+			break;
+		sg_set_page(&sg[nents], slot->pages[nents], n, 0);
+		nents++;
+		total += n;
+		if (n < want)
+			break;
+	}
+	err = -EFAULT;
+	if (!total)
+		goto free_slot;
+	sg_mark_end(&sg[nents - 1]);
+
+	spin_lock_irq(&port->tx_lock);
+	err = -ENODEV;
+	if (port->out_vq)
+		err = virtqueue_add_outbuf(port->out_vq, sg, nents, slot,
+					   GFP_ATOMIC);
+	if (!err && virtqueue_kick_prepare(port->out_vq))
+		*kick = true;
+	if (err)
+		slot->busy = false;
+	spin_unlock_irq(&port->tx_lock);
+	return err ? err : total;
+
+free_slot:
+	spin_lock_irq(&port->tx_lock);
+	slot->busy = false;
+	spin_unlock_irq(&port->tx_lock);
+	return err;
+}
+
+static ssize_t vser_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct vser_port *port = iocb->ki_filp->private_data;
+	bool nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+			(iocb->ki_flags & IOCB_NOWAIT);
+	struct vser_txslot *slot;
+	ssize_t written = 0, ret = 0;
+	bool kick = false;
+
+	if (!iov_iter_count(from))
+		return 0;
+	if (mutex_lock_interruptible(&port->write_mutex))
+		return -ERESTARTSYS;
+	while (iov_iter_count(from)) {
+		if (READ_ONCE(port->unplugged)) {
+			ret = -ENODEV;
+			break;
+		}
+		slot = vser_tx_get(port);
+		if (!slot) {
+			if (nonblock) {
+				ret = -EAGAIN;
+				break;
+			}
+			if (kick) {
+				virtqueue_notify(port->out_vq);
+				kick = false;
+			}
+			ret = wait_event_interruptible(port->waitq,
+						       vser_writable(port));
+			if (ret)
+				break;
+			continue;
+		}
+		ret = vser_tx_send(port, slot, from, &kick);
+		if (ret < 0)
+			break;
+		written += ret;
+	}
+	/* write_mutex keeps out_vq alive until it is released. */
+	if (kick)
+		virtqueue_notify(port->out_vq);
+	mutex_unlock(&port->write_mutex);
+	return written ? written : ret;
+}
+
+static __poll_t vser_poll(struct file *file, poll_table *wait)
+{
+	struct vser_port *port = file->private_data;
+	__poll_t mask = 0;
+
+	poll_wait(file, &port->waitq, wait);
+	if (READ_ONCE(port->unplugged))
+		return EPOLLHUP | EPOLLERR;
+	if (vser_rx_pending(port))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (!READ_ONCE(port->host_connected))
+		mask |= EPOLLIN | EPOLLRDNORM | EPOLLHUP | EPOLLRDHUP;
+	else if (vser_writable(port))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
+}
+
+static int vser_fasync(int fd, struct file *file, int on)
+{
+	struct vser_port *port = file->private_data;
+
+	return fasync_helper(fd, file, on, &port->async);
+}
+
+const struct file_operations vser_fops = {
+	.owner = THIS_MODULE,
+	.open = vser_open,
+	.release = vser_release,
+	.read_iter = vser_read_iter,
+	.write_iter = vser_write_iter,
+	.splice_write = iter_file_splice_write,
+	.poll = vser_poll,
+	.fasync = vser_fasync,
+};

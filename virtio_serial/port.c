@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio_serial: port lifetime, character devices and sysfs.
+ *
+ * A port is created on PORT_ADD (or at probe without multiport) and
+ * unplugged on PORT_REMOVE or device removal.  Unplugging makes it
+ * unreachable (device table, dev_t map, char device, class device), marks
+ * it unplugged, wakes everyone, takes its buffers back and drops the
+ * device's reference; open files keep the memory until they are closed.
+ */
+#include <linux/device.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/virtio_config.h>
+#include <linux/xarray.h>
+
+#include "vser.h"
+
+/* dev_t -> port, for open(); holds no reference of its own. */
+static DEFINE_XARRAY_FLAGS(vser_devt_map, XA_FLAGS_LOCK_IRQ);
+
+static void vser_device_release(struct kref *kref)
+{
+	struct vser_device *vsdev = container_of(kref, struct vser_device,
+						 kref);
+
+	kfree(vsdev->ports);
+	kfree(vsdev);
+}
+
+/**
+ * vser_device_put() - drop a reference to a device.
+ * @vsdev: the device
+ */
+void vser_device_put(struct vser_device *vsdev)
+{
+	kref_put(&vsdev->kref, vser_device_release);
+}
+
+static void vser_port_release(struct kref *kref)
+{
+	struct vser_port *port = container_of(kref, struct vser_port, kref);
+	struct vser_device *vsdev = port->vsdev;
+
+	vser_tx_free(port);
+	kfree(port->name);
+	kfree(port);
+	vser_device_put(vsdev);
+}
+
+/**
+ * vser_port_put() - drop a reference to a port.
+ * @port: the port
+ */
+void vser_port_put(struct vser_port *port)
+{
+	kref_put(&port->kref, vser_port_release);
+}
+
+/**
+ * vser_port_get_by_devt() - find the port of a character device.
+ * @devt: the device number being opened
+ *
+ * Return: the port with a reference held, or NULL once it is unplugged.
+ */
+struct vser_port *vser_port_get_by_devt(dev_t devt)
+{
+	struct vser_port *port;
+
+	xa_lock_irq(&vser_devt_map);
+	port = xa_load(&vser_devt_map, devt);
+	if (port)
+		kref_get(&port->kref);
+	xa_unlock_irq(&vser_devt_map);
+	return port;
+}
+
+/**
+ * vser_port_lookup() - the port with a given id.
+ * @vsdev: the device; the caller holds its ctrl_mutex, which keeps the
+ *         result alive
+ * @id:    any value from the device
+ *
+ * Return: the port, or NULL.
+ */
+struct vser_port *vser_port_lookup(struct vser_device *vsdev, u32 id)
+{
+	struct vser_port *port = NULL;
+
+	lockdep_assert_held(&vsdev->ctrl_mutex);
+	spin_lock_irq(&vsdev->ports_lock);
+	if (id < vsdev->max_ports)
+		port = vsdev->ports[id];
+	spin_unlock_irq(&vsdev->ports_lock);
+	return port;
+}
+
+static ssize_t name_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	struct vser_port *port = dev_get_drvdata(dev);
+	ssize_t ret = 0;
+
+	spin_lock_irq(&port->lock);
+	if (port->name)
+		ret = sysfs_emit(buf, "%s\n", port->name);
+	spin_unlock_irq(&port->lock);
+	return ret;
+}
+static DEVICE_ATTR_RO(name);
+
+static ssize_t host_connected_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	struct vser_port *port = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", READ_ONCE(port->host_connected));
+}
+static DEVICE_ATTR_RO(host_connected);
+
+static struct attribute *vser_port_attrs[] = {
+	&dev_attr_name.attr,
+	&dev_attr_host_connected.attr,
+	NULL,
+};
+
+static const struct attribute_group vser_port_group = {
+	.attrs = vser_port_attrs,
+};
+
+const struct attribute_group *vser_port_groups[] = {
+	&vser_port_group,
+	NULL,
+};
+
+static struct vser_port *vser_port_alloc(struct vser_device *vsdev, u32 id)
+{
+	struct vser_port *port = kzalloc(sizeof(*port), GFP_KERNEL);
+	unsigned int rx = id ? 2 * (id + 1) : 0;
+
+	if (!port)
+		return NULL;
+	kref_init(&port->kref);
+	kref_get(&vsdev->kref);
+	port->vsdev = vsdev;
+	port->id = id;
+	port->in_vq = vsdev->vqs[rx];
+	port->out_vq = vsdev->vqs[rx + 1];
+	spin_lock_init(&port->lock);
+	spin_lock_init(&port->rx_lock);
+	spin_lock_init(&port->tx_lock);
+	INIT_LIST_HEAD(&port->rx_ready);
+	mutex_init(&port->read_mutex);
+	mutex_init(&port->write_mutex);
+	init_waitqueue_head(&port->waitq);
+	/* Without multiport nothing will ever say the host is there. */
+	port->host_connected = !vsdev->multiport;
+	return port;
+}
+
+/**
+ * vser_port_add() - create port @id: its queues, char device and sysfs.
+ * @vsdev: the device; the caller holds its ctrl_mutex (or is probing)
+ * @id:    a checked, unused port id
+ *
+ * Return: 0 or a negative errno (the port is then not created).
+ */
+int vser_port_add(struct vser_device *vsdev, u32 id)
+{
+	struct device *parent = &vsdev->vdev->dev;
+	dev_t devt = vsdev->chr_base + id;
+	struct vser_port *port;
+	int err;
+
+	port = vser_port_alloc(vsdev, id);
+	if (!port)
+		return -ENOMEM;
+	virtqueue_disable_cb(port->out_vq);
+
+	port->cdev = cdev_alloc();
+	err = -ENOMEM;
+	if (!port->cdev)
+		goto put_port;
+	port->cdev->ops = &vser_fops;
+	port->cdev->owner = THIS_MODULE;
+
+	err = xa_insert_irq(&vser_devt_map, devt, port, GFP_KERNEL);
+	if (err)
+		goto put_cdev;
+	err = cdev_add(port->cdev, devt, 1);
+	if (err)
+		goto erase_devt;
+
+	port->dev = device_create_with_groups(&vser_class, parent, devt, port,
+					      vser_port_groups, "vport%up%u",
+					      vsdev->vdev->index, id);
+	if (IS_ERR(port->dev)) {
+		err = PTR_ERR(port->dev);
+		goto del_cdev;
+	}
+
+	spin_lock_irq(&vsdev->ports_lock);
+	vsdev->ports[id] = port;
+	spin_unlock_irq(&vsdev->ports_lock);
+
+	if (vser_rx_fill(port))
+		dev_warn(parent, "port %u: no receive buffers; host data will wait\n",
+			 id);
+	port->announced = true;
+	vser_ctrl_send(vsdev, id, VIRTIO_CONSOLE_PORT_READY, 1);
+	return 0;
+
+del_cdev:
+	cdev_del(port->cdev);
+	port->cdev = NULL;
+erase_devt:
+	xa_erase_irq(&vser_devt_map, devt);
+put_cdev:
+	if (port->cdev)
+		kobject_put(&port->cdev->kobj);
+put_port:
+	dev_warn(parent, "port %u not added: %d\n", id, err);
+	vser_port_put(port);
+	return err;
+}
+
+/**
+ * vser_port_unplug() - remove a port: no new opens, every waiter woken,
+ * buffers taken back from the device.
+ * @port: the port; the caller holds the device's ctrl_mutex
+ *
+ * The device must not use the port's queues any more: it sent
+ * PORT_REMOVE, or it has been reset.
+ */
+void vser_port_unplug(struct vser_port *port)
+{
+	struct vser_device *vsdev = port->vsdev;
+	bool was_open;
+
+	spin_lock_irq(&vsdev->ports_lock);
+	vsdev->ports[port->id] = NULL;
+	spin_unlock_irq(&vsdev->ports_lock);
+
+	xa_erase_irq(&vser_devt_map, port->dev->devt);
+	spin_lock_irq(&port->lock);
+	port->unplugged = true;
+	was_open = port->guest_connected;
+	spin_unlock_irq(&port->lock);
+	wake_up_interruptible(&port->waitq);
+	if (was_open)
+		kill_fasync(&port->async, SIGIO, POLL_ERR);
+
+	device_destroy(&vser_class, port->dev->devt);
+	cdev_del(port->cdev);
+
+	/* Waiters have seen @unplugged and let go of the mutexes. */
+	mutex_lock(&port->read_mutex);
+	vser_rx_drain(port);
+	spin_lock_irq(&port->rx_lock);
+	port->in_vq = NULL;
+	spin_unlock_irq(&port->rx_lock);
+	mutex_unlock(&port->read_mutex);
+
+	mutex_lock(&port->write_mutex);
+	spin_lock_irq(&port->tx_lock);
+	if (port->out_vq) {
+		vser_tx_reclaim(port);
+		while (virtqueue_detach_unused_buf(port->out_vq))
+			;
+	}
+	port->out_vq = NULL;
+	spin_unlock_irq(&port->tx_lock);
+	mutex_unlock(&port->write_mutex);
+
+	vser_port_put(port);
+}
+
+/**
+ * vser_port_set_name() - record the name the device gave the port.
+ * @port: the port
+ * @name: a name vser_name_check() accepted, not NUL-terminated
+ * @len:  its length
+ *
+ * Sends KOBJ_CHANGE so that udev makes /dev/virtio-ports/@name.  After a
+ * restore the device sends the name again: the same name is ignored, a
+ * different one refused.
+ */
+void vser_port_set_name(struct vser_port *port, const char *name,
+			size_t len)
+{
+	char *copy = kmemdup_nul(name, len, GFP_KERNEL);
+	bool set = false;
+
+	if (!copy)
+		return;
+	spin_lock_irq(&port->lock);
+	if (!port->name) {
+		port->name = copy;
+		set = true;
+	} else if (strcmp(port->name, copy)) {
+		dev_warn_ratelimited(port->dev, "port %u: second, different name refused\n",
+				     port->id);
+	}
+	spin_unlock_irq(&port->lock);
+	if (!set) {
+		kfree(copy);
+		return;
+	}
+	kobject_uevent(&port->dev->kobj, KOBJ_CHANGE);
+}
+
+/**
+ * vser_port_set_host() - the host opened or closed its end.
+ * @port:      the port
+ * @connected: the new state
+ *
+ * Wakes readers, writers and pollers, sends SIGIO (POLL_OUT on connect,
+ * POLL_HUP on disconnect) to an opener that asked for it, and a
+ * KOBJ_CHANGE uevent for the host_connected attribute.
+ */
+void vser_port_set_host(struct vser_port *port, bool connected)
+{
+	bool changed;
+
+	spin_lock_irq(&port->lock);
+	changed = port->host_connected != connected;
+	port->host_connected = connected;
+	spin_unlock_irq(&port->lock);
+	if (!changed)
+		return;
+
+	/* A host that went away may have returned our transmit slots. */
+	spin_lock_irq(&port->tx_lock);
+	vser_tx_reclaim(port);
+	spin_unlock_irq(&port->tx_lock);
+
+	wake_up_interruptible(&port->waitq);
+	vser_port_notify(port, connected ? POLL_OUT : POLL_HUP);
+	kobject_uevent(&port->dev->kobj, KOBJ_CHANGE);
+}

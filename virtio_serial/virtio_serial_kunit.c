@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of virtio_serial's control-message checks, fed what a
+ * hostile or broken device could send.
+ */
+#include <kunit/test.h>
+#include <linux/module.h>
+#include <linux/string.h>
+
+#include "vser.h"
+
+/* A control message as a little-endian device lays it out. */
+static size_t mkmsg(u8 *buf, u32 id, u16 event, u16 value,
+		    const void *payload, size_t plen)
+{
+	struct virtio_console_control cpkt = {
+		.id = (__force __virtio32)cpu_to_le32(id),
+		.event = (__force __virtio16)cpu_to_le16(event),
+		.value = (__force __virtio16)cpu_to_le16(value),
+	};
+
+	memcpy(buf, &cpkt, sizeof(cpkt));
+	if (plen)
+		memcpy(buf + sizeof(cpkt), payload, plen);
+	return sizeof(cpkt) + plen;
+}
+
+static void vser_test_short_header(struct kunit *test)
+{
+	struct vser_ctrl_msg msg;
+	const char *why = NULL;
+	u8 buf[16];
+	size_t len = mkmsg(buf, 1, VIRTIO_CONSOLE_PORT_ADD, 0, NULL, 0);
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		KUNIT_EXPECT_EQ(test, -EINVAL,
+				vser_ctrl_parse(buf, i, true, &msg, &why));
+	KUNIT_EXPECT_STREQ(test, "message shorter than its header", why);
+	KUNIT_EXPECT_EQ(test, 0, vser_ctrl_parse(buf, len, true, &msg, &why));
+	KUNIT_EXPECT_EQ(test, 1, msg.id);
+	KUNIT_EXPECT_EQ(test, VIRTIO_CONSOLE_PORT_ADD, msg.event);
+}
+
+static void vser_test_events(struct kunit *test)
+{
+	struct vser_ctrl_msg msg;
+	const char *why;
+	u8 buf[16];
+	size_t len;
+
+	len = mkmsg(buf, 0, VIRTIO_CONSOLE_DEVICE_READY, 1, NULL, 0);
+	KUNIT_EXPECT_EQ(test, -EINVAL, vser_ctrl_parse(buf, len, true, &msg, &why));
+	len = mkmsg(buf, 0, VIRTIO_CONSOLE_PORT_READY, 1, NULL, 0);
+	KUNIT_EXPECT_EQ(test, -EINVAL, vser_ctrl_parse(buf, len, true, &msg, &why));
+	len = mkmsg(buf, 0, 8, 0, NULL, 0);
+	KUNIT_EXPECT_EQ(test, -EINVAL, vser_ctrl_parse(buf, len, true, &msg, &why));
+	KUNIT_EXPECT_STREQ(test, "unknown event", why);
+	len = mkmsg(buf, 0, 0xffff, 0, NULL, 0);
+	KUNIT_EXPECT_EQ(test, -EINVAL, vser_ctrl_parse(buf, len, true, &msg, &why));
+	len = mkmsg(buf, 3, VIRTIO_CONSOLE_PORT_OPEN, 2, NULL, 0);
+	KUNIT_EXPECT_EQ(test, -EINVAL, vser_ctrl_parse(buf, len, true, &msg, &why));
+	len = mkmsg(buf, 3, VIRTIO_CONSOLE_PORT_OPEN, 1, NULL, 0);
+	KUNIT_EXPECT_EQ(test, 0, vser_ctrl_parse(buf, len, true, &msg, &why));
+	KUNIT_EXPECT_EQ(test, 1, msg.value);
+	len = mkmsg(buf, 3, VIRTIO_CONSOLE_PORT_REMOVE, 0, NULL, 0);
+	KUNIT_EXPECT_EQ(test, 0, vser_ctrl_parse(buf, len, true, &msg, &why));
+	len = mkmsg(buf, 3, VIRTIO_CONSOLE_CONSOLE_PORT, 1, NULL, 0);
+	KUNIT_EXPECT_EQ(test, 0, vser_ctrl_parse(buf, len, true, &msg, &why));
+}
+
+static void vser_test_big_endian(struct kunit *test)
+{
+	u8 buf[8] = { 0, 0, 0, 5, 0, VIRTIO_CONSOLE_PORT_OPEN, 0, 1 };
+	struct vser_ctrl_msg msg;
+	const char *why;
+
+	KUNIT_ASSERT_EQ(test, 0, vser_ctrl_parse(buf, 8, false, &msg, &why));
+	KUNIT_EXPECT_EQ(test, 5, msg.id);
+	KUNIT_EXPECT_EQ(test, VIRTIO_CONSOLE_PORT_OPEN, msg.event);
+	KUNIT_EXPECT_EQ(test, 1, msg.value);
+}
+
+static void vser_test_resize(struct kunit *test)
+{
+	__le16 size[2] = { cpu_to_le16(132), cpu_to_le16(43) };
+	struct vser_ctrl_msg msg;
+	const char *why;
+	u8 buf[16];
+	size_t len;
+
+	len = mkmsg(buf, 0, VIRTIO_CONSOLE_RESIZE, 0, size, sizeof(size));
+	KUNIT_ASSERT_EQ(test, 0, vser_ctrl_parse(buf, len, true, &msg, &why));
+	KUNIT_EXPECT_EQ(test, 132, msg.cols);
+	KUNIT_EXPECT_EQ(test, 43, msg.rows);
+	/* Header only, or half a payload: refused. */
+	KUNIT_EXPECT_EQ(test, -EINVAL, vser_ctrl_parse(buf, 8, true, &msg, &why));
+	KUNIT_EXPECT_EQ(test, -EINVAL, vser_ctrl_parse(buf, 10, true, &msg, &why));
+	KUNIT_EXPECT_STREQ(test, "RESIZE shorter than its payload", why);
+}
+
+static int parse_name(const void *name, size_t nlen, struct vser_ctrl_msg *msg,
+		      const char **why)
+{
+	static u8 buf[8 + PAGE_SIZE + 8];
+
+	return vser_ctrl_parse(buf, mkmsg(buf, 1, VIRTIO_CONSOLE_PORT_NAME, 1,
+					  name, nlen), true, msg, why);
+}
+
+static void vser_test_names(struct kunit *test)
+{
+	struct vser_ctrl_msg msg;
+	const char *why;
+	char *big;
+
+	KUNIT_ASSERT_EQ(test, 0, parse_name("org.example.0", 14, &msg, &why));
+	KUNIT_EXPECT_EQ(test, 13, msg.name_len);
+	KUNIT_EXPECT_EQ(test, 0, memcmp(msg.name, "org.example.0", 13));
+	/* Without the NUL, too. */
+	KUNIT_EXPECT_EQ(test, 0, parse_name("org.example.0", 13, &msg, &why));
+	KUNIT_EXPECT_EQ(test, 13, msg.name_len);
+	/* A NUL inside ends the name. */
+	KUNIT_EXPECT_EQ(test, 0, parse_name("ab\0cd", 5, &msg, &why));
+	KUNIT_EXPECT_EQ(test, 2, msg.name_len);
+
+	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name("", 0, &msg, &why));
+	KUNIT_EXPECT_STREQ(test, "empty name", why);
+	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name("\0abc", 4, &msg, &why));
+	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name("a/b", 3, &msg, &why));
+	KUNIT_EXPECT_STREQ(test, "name contains '/'", why);
+	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name("a\nb", 3, &msg, &why));
+	KUNIT_EXPECT_STREQ(test, "name contains a control byte", why);
+	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name("a\x7f", 2, &msg, &why));
+	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name(".", 1, &msg, &why));
+	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name("..", 2, &msg, &why));
+	KUNIT_EXPECT_EQ(test, 0, parse_name("...", 3, &msg, &why));
+
+	big = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	memset(big, 'x', PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, 0, parse_name(big, VSER_NAME_MAX, &msg, &why));
+	KUNIT_EXPECT_EQ(test, -EINVAL,
+			parse_name(big, VSER_NAME_MAX + 1, &msg, &why));
+	KUNIT_EXPECT_STREQ(test, "name too long", why);
+	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name(big, PAGE_SIZE, &msg, &why));
+}
+
+static void vser_test_ids(struct kunit *test)
+{
+	struct vser_ctrl_msg msg = { .event = VIRTIO_CONSOLE_PORT_ADD };
+	const char *why;
+
+	msg.id = 4;
+	KUNIT_EXPECT_EQ(test, -ERANGE, vser_ctrl_check_id(&msg, 4, false, &why));
+	msg.id = VIRTIO_CONSOLE_BAD_ID;
+	KUNIT_EXPECT_EQ(test, -ERANGE, vser_ctrl_check_id(&msg, 4, false, &why));
+	msg.id = 3;
+	KUNIT_EXPECT_EQ(test, 0, vser_ctrl_check_id(&msg, 4, false, &why));
+	KUNIT_EXPECT_EQ(test, -EEXIST, vser_ctrl_check_id(&msg, 4, true, &why));
+
+	msg.event = VIRTIO_CONSOLE_PORT_REMOVE;
+	KUNIT_EXPECT_EQ(test, -ENOENT, vser_ctrl_check_id(&msg, 4, false, &why));
+	KUNIT_EXPECT_EQ(test, 0, vser_ctrl_check_id(&msg, 4, true, &why));
+	msg.event = VIRTIO_CONSOLE_PORT_OPEN;
+	KUNIT_EXPECT_EQ(test, -ENOENT, vser_ctrl_check_id(&msg, 4, false, &why));
+	msg.event = VIRTIO_CONSOLE_PORT_NAME;
+	msg.id = 100;
+	KUNIT_EXPECT_EQ(test, -ERANGE, vser_ctrl_check_id(&msg, 4, true, &why));
+	KUNIT_EXPECT_STREQ(test, "port id out of range", why);
+}
+
+static struct kunit_case vser_test_cases[] = {
+	KUNIT_CASE(vser_test_short_header),
+	KUNIT_CASE(vser_test_events),
+	KUNIT_CASE(vser_test_big_endian),
+	KUNIT_CASE(vser_test_resize),
+	KUNIT_CASE(vser_test_names),
+	KUNIT_CASE(vser_test_ids),
+	{}
+};
+
+static struct kunit_suite vser_test_suite = {
+	.name = "virtio_serial",
+	.test_cases = vser_test_cases,
+};
+
+kunit_test_suite(vser_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for virtio_serial's control-message checks");
+MODULE_LICENSE("GPL");
+MODULE_INFO(test, "Y");
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio_serial: virtqueues and their buffers.
+ *
+ * Receive side: each port keeps %VSER_RX_BUFS page-sized buffers on its
+ * receive queue.  Filled buffers move to the port's rx_ready list, and a
+ * read drains as many of them as its user buffer holds, giving each one
+ * back to the device as soon as it is empty (one notification per read).
+ *
+ * Transmit side: an open port owns %VSER_TX_SLOTS preallocated slots of
+ * %VSER_TX_SLOT_SIZE bytes.  A write copies user data straight into free
+ * slots and hands each slot to the device as one buffer: no allocation
+ * per write, one notification per write call.  Transmit interrupts stay
+ * off while nobody waits for room; writers reclaim finished slots
+ * themselves.
+ */
+#include <linux/slab.h>
+#include <linux/virtio_config.h>
+
+#include "vser.h"
+
+/**
+ * vser_vq_port_id() - the port a data virtqueue belongs to.
+ * @vq: port 0 rx/tx are queues 0 and 1, port n >= 1 uses 2n + 2 and 2n + 3
+ *
+ * Return: the port id.
+ */
+u32 vser_vq_port_id(struct virtqueue *vq)
+{
+	return vq->index < 2 ? 0 : vq->index / 2 - 1;
+}
+
+struct vser_buf *vser_buf_alloc(gfp_t gfp)
+{
+	struct vser_buf *buf = kzalloc(sizeof(*buf), gfp);
+
+	if (!buf)
+		return NULL;
+	buf->data = (void *)__get_free_page(gfp);
+	if (!buf->data) {
+		kfree(buf);
+		return NULL;
+	}
+	INIT_LIST_HEAD(&buf->list);
+	return buf;
+}
+
+void vser_buf_free(struct vser_buf *buf)
+{
+	if (!buf)
+		return;
+	free_page((unsigned long)buf->data);
+	kfree(buf);
+}
+
+/* Give @buf to the device as a receive buffer; caller holds the vq lock. */
+int vser_buf_add_in(struct virtqueue *vq, struct vser_buf *buf)
+{
+	struct scatterlist sg;
+
+	buf->len = 0;
+	buf->off = 0;
+	sg_init_one(&sg, buf->data, VSER_RX_BUF_SIZE);
+	return virtqueue_add_inbuf(vq, &sg, 1, buf, GFP_ATOMIC);
+}
+
+/**
+ * vser_rx_fill() - allocate the port's receive buffers and queue them.
+ * @port: a port with a receive queue; the caller holds the device's
+ *        ctrl_mutex, which serialises every change of @port->rx_bufs
+ *
+ * Return: 0, or -ENOMEM when no buffer at all could be queued.
+ */
+int vser_rx_fill(struct vser_port *port)
+{
+	unsigned int i, queued = 0;
+	struct vser_buf *buf;
+	bool kick = false;
+
+	for (i = 0; i < VSER_RX_BUFS; i++) {
+		if (port->rx_bufs[i])
+			continue;
+		buf = vser_buf_alloc(GFP_KERNEL);
+		if (!buf)
+			break;
+		spin_lock_irq(&port->rx_lock);
+		if (port->in_vq && !vser_buf_add_in(port->in_vq, buf)) {
+			port->rx_bufs[i] = buf;
+			buf = NULL;
+			queued++;
+		}
+		spin_unlock_irq(&port->rx_lock);
+		if (buf) {
+			vser_buf_free(buf);
+			break;
+		}
+	}
+	spin_lock_irq(&port->rx_lock);
+	if (queued)
+		kick = virtqueue_kick_prepare(port->in_vq);
+	spin_unlock_irq(&port->rx_lock);
+	if (kick)
+		virtqueue_notify(port->in_vq);
+	return queued ? 0 : -ENOMEM;
+}
+
+/**
+ * vser_rx_drain() - take every receive buffer back and free it.
+ * @port: the port; the caller holds its read_mutex and the device's
+ *        ctrl_mutex, and the device is reset or no longer uses the
+ *        port's queues
+ */
+void vser_rx_drain(struct vser_port *port)
+{
+	unsigned int len, i;
+
+	spin_lock_irq(&port->rx_lock);
+	if (port->in_vq) {
+		while (virtqueue_get_buf(port->in_vq, &len))
+			;
+		while (virtqueue_detach_unused_buf(port->in_vq))
+			;
+	}
+	INIT_LIST_HEAD(&port->rx_ready);
+	spin_unlock_irq(&port->rx_lock);
+
+	/* The device holds none of them now; nothing else looks at them. */
+	for (i = 0; i < VSER_RX_BUFS; i++) {
+		vser_buf_free(port->rx_bufs[i]);
+		port->rx_bufs[i] = NULL;
+	}
+}
+
+/**
+ * vser_rx_discard() - drop unread data and give its buffers back.
+ * @port: the port; the caller holds its read_mutex
+ */
+void vser_rx_discard(struct vser_port *port)
+{
+	struct vser_buf *buf, *next;
+	bool kick = false;
+
+	spin_lock_irq(&port->rx_lock);
+	list_for_each_entry_safe(buf, next, &port->rx_ready, list) {
+		list_del_init(&buf->list);
+		if (port->in_vq && !vser_buf_add_in(port->in_vq, buf))
+			kick = true;
+	}
+	if (kick)
+		kick = virtqueue_kick_prepare(port->in_vq);
+	spin_unlock_irq(&port->rx_lock);
+	if (kick)
+		virtqueue_notify(port->in_vq);
+}
+
+/**
+ * vser_rx_intr() - receive queue callback: queue the filled buffers.
+ * @vq: a port's receive queue
+ *
+ * Runs in interrupt context.  Data for a port nobody has open is dropped,
+ * as the in-tree driver does.
+ */
+void vser_rx_intr(struct virtqueue *vq)
+{
+	struct vser_device *vsdev = vq->vdev->priv;
+	struct vser_port *port;
+	struct vser_buf *buf;
+	unsigned long flags;
+	bool data = false, kick = false;
+	unsigned int len;
+
+	spin_lock_irqsave(&vsdev->ports_lock, flags);
+	port = vser_vq_port_id(vq) < vsdev->max_ports ?
+	       vsdev->ports[vser_vq_port_id(vq)] : NULL;
+	if (!port) {
+		spin_unlock_irqrestore(&vsdev->ports_lock, flags);
+		dev_warn_ratelimited(&vq->vdev->dev,
+				     "interrupt on queue %u of no port\n",
+				     vq->index);
+		return;
+	}
+	spin_lock(&port->rx_lock);
+	while (port->in_vq == vq && (buf = virtqueue_get_buf(vq, &len))) {
+		if (len > VSER_RX_BUF_SIZE) {
+			dev_warn_ratelimited(&vq->vdev->dev,
+					     "port %u: used length %u exceeds the %lu-byte buffer; clamped\n",
+					     port->id, len, VSER_RX_BUF_SIZE);
+			len = VSER_RX_BUF_SIZE;
+		}
+		if (!len || !READ_ONCE(port->guest_connected)) {
+			if (!vser_buf_add_in(vq, buf))
+				kick = true;
+			continue;
+		}
+		buf->len = len;
+		list_add_tail(&buf->list, &port->rx_ready);
+		data = true;
+	}
+	if (kick)
+		virtqueue_kick(vq);
+	spin_unlock(&port->rx_lock);
+	if (data) {
+		wake_up_interruptible(&port->waitq);
+		vser_port_notify(port, POLL_IN);
+	}
+	spin_unlock_irqrestore(&vsdev->ports_lock, flags);
+}
+
+/* Free a slot array and whichever of its pages were allocated. */
+static void vser_tx_slots_free(struct vser_txslot *tx)
+{
+	unsigned int i, j;
+
+	if (!tx)
+		return;
+	for (i = 0; i < VSER_TX_SLOTS; i++)
+		for (j = 0; j < VSER_TX_SLOT_PAGES; j++)
+			if (tx[i].pages[j])
+				__free_page(tx[i].pages[j]);
+	kfree(tx);
+}
+
+/**
+ * vser_tx_alloc() - give an opening port its transmit slots.
+ * @port: the port; slots stay until the port is freed
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int vser_tx_alloc(struct vser_port *port)
+{
+	struct vser_txslot *tx;
+	unsigned int i, j;
+
+	if (READ_ONCE(port->tx))
+		return 0;
+	tx = kcalloc(VSER_TX_SLOTS, sizeof(*tx), GFP_KERNEL);
+	if (!tx)
+		return -ENOMEM;
+	for (i = 0; i < VSER_TX_SLOTS; i++) {
+		for (j = 0; j < VSER_TX_SLOT_PAGES; j++) {
+			tx[i].pages[j] = alloc_page(GFP_KERNEL);
+			if (!tx[i].pages[j])
+				goto free_slots;
+		}
+	}
+	spin_lock_irq(&port->tx_lock);
+	if (!port->tx) {
+		port->tx = tx;
+		tx = NULL;
+	}
+	spin_unlock_irq(&port->tx_lock);
+	/* Lost a race with another opener's allocation: keep theirs. */
+	vser_tx_slots_free(tx);
+	return 0;
+
+free_slots:
+	vser_tx_slots_free(tx);
+	return -ENOMEM;
+}
+
+/**
+ * vser_tx_free() - free the transmit slots.
+ * @port: an unplugged port whose transmit queue holds none of them
+ */
+void vser_tx_free(struct vser_port *port)
+{
+	vser_tx_slots_free(port->tx);
+	port->tx = NULL;
+}
+
+/**
+ * vser_tx_reclaim() - take back the slots the device has finished with.
+ * @port: the port; the caller holds its tx_lock
+ *
+ * Return: true if a slot came back.
+ */
+bool vser_tx_reclaim(struct vser_port *port)
+	__must_hold(&port->tx_lock)
+{
+	struct vser_txslot *slot;
+	unsigned int len;
+	bool freed = false;
+
+	if (!port->out_vq)
+		return false;
+	while ((slot = virtqueue_get_buf(port->out_vq, &len))) {
+		slot->busy = false;
+		freed = true;
+	}
+	return freed;
+}
+
+/**
+ * vser_tx_intr() - transmit queue callback, enabled only while a writer
+ * or a poller waits for room.
+ * @vq: a port's transmit queue
+ */
+void vser_tx_intr(struct virtqueue *vq)
+{
+	struct vser_device *vsdev = vq->vdev->priv;
+	struct vser_port *port;
+	unsigned long flags;
+	bool room = false;
+
+	spin_lock_irqsave(&vsdev->ports_lock, flags);
+	port = vser_vq_port_id(vq) < vsdev->max_ports ?
+	       vsdev->ports[vser_vq_port_id(vq)] : NULL;
+	if (!port) {
+		spin_unlock_irqrestore(&vsdev->ports_lock, flags);
+		return;
+	}
+	spin_lock(&port->tx_lock);
+	if (port->out_vq == vq) {
+		virtqueue_disable_cb(vq);
+		if (vser_tx_reclaim(port) && port->tx_full) {
+			port->tx_full = false;
+			room = true;
+		}
+	}
+	spin_unlock(&port->tx_lock);
+	wake_up_interruptible(&port->waitq);
+	if (room)
+		vser_port_notify(port, POLL_OUT);
+	spin_unlock_irqrestore(&vsdev->ports_lock, flags);
+}
+
+static vq_callback_t *vser_vq_callback(unsigned int i)
+{
+	if (i == 2)
+		return vser_ctrl_intr;
+	if (i == 3)
+		return vser_ctrl_ack;
+	return i % 2 ? vser_tx_intr : vser_rx_intr;
+}
+
+static const char *vser_vq_name(unsigned int i)
+{
+	static const char * const names[] = {
+		"input", "output", "control-i", "control-o",
+	};
+
+	return i < 4 ? names[i] : names[i % 2];
+}
+
+/**
+ * vser_find_vqs() - create every virtqueue the device has.
+ * @vsdev: the device, @nvqs set
+ *
+ * Return: 0 or a negative errno.
+ */
+int vser_find_vqs(struct vser_device *vsdev)
+{
+#ifdef VSER_HAVE_VQ_INFO
+	struct virtqueue_info *info;
+#else
+	vq_callback_t **callbacks;
+	const char **names;
+#endif
+	unsigned int i;
+	int err;
+
+	vsdev->vqs = kcalloc(vsdev->nvqs, sizeof(*vsdev->vqs), GFP_KERNEL);
+	if (!vsdev->vqs)
+		return -ENOMEM;
+#ifdef VSER_HAVE_VQ_INFO
+	info = kcalloc(vsdev->nvqs, sizeof(*info), GFP_KERNEL);
+	err = -ENOMEM;
+	if (!info)
+		goto free_vqs;
+	for (i = 0; i < vsdev->nvqs; i++) {
+		info[i].name = vser_vq_name(i);
+		info[i].callback = vser_vq_callback(i);
+	}
+	err = virtio_find_vqs(vsdev->vdev, vsdev->nvqs, vsdev->vqs, info, NULL);
+	kfree(info);
+#else
+	callbacks = kcalloc(vsdev->nvqs, sizeof(*callbacks), GFP_KERNEL);
+	names = kcalloc(vsdev->nvqs, sizeof(*names), GFP_KERNEL);
+	err = -ENOMEM;
+	if (!callbacks || !names)
+		goto free_arrays;
+	for (i = 0; i < vsdev->nvqs; i++) {
+		names[i] = vser_vq_name(i);
+		callbacks[i] = vser_vq_callback(i);
+	}
+	err = virtio_find_vqs(vsdev->vdev, vsdev->nvqs, vsdev->vqs, callbacks,
+			      names, NULL);
+free_arrays:
+	kfree(callbacks);
+	kfree(names);
+#endif
+	if (!err)
+		return 0;
+#ifdef VSER_HAVE_VQ_INFO
+free_vqs:
+#endif
+	kfree(vsdev->vqs);
+	vsdev->vqs = NULL;
+	return err;
+}
+
+/**
+ * vser_ctrl_fill() - queue the control receive buffers.
+ * @vsdev: a multiport device whose device is ready
+ *
+ * Return: 0, or -ENOMEM when none could be queued.
+ */
+int vser_ctrl_fill(struct vser_device *vsdev)
+{
+	struct virtqueue *vq = vsdev->vqs[2];
+	unsigned int i, queued = 0;
+
+	for (i = 0; i < VSER_CTRL_RX_BUFS; i++) {
+		if (!vsdev->ctrl_bufs[i])
+			vsdev->ctrl_bufs[i] = vser_buf_alloc(GFP_KERNEL);
+		if (!vsdev->ctrl_bufs[i])
+			continue;
+		if (!vser_buf_add_in(vq, vsdev->ctrl_bufs[i]))
+			queued++;
+	}
+	if (!queued)
+		return -ENOMEM;
+	virtqueue_kick(vq);
+	return 0;
+}
+
+/**
+ * vser_ctrl_free() - take back and free the control queues' buffers.
+ * @vsdev: a multiport device, already reset
+ */
+void vser_ctrl_free(struct vser_device *vsdev)
+{
+	unsigned int i, len;
+	void *msg;
+
+	while (virtqueue_detach_unused_buf(vsdev->vqs[2]))
+		;
+	for (i = 0; i < VSER_CTRL_RX_BUFS; i++) {
+		vser_buf_free(vsdev->ctrl_bufs[i]);
+		vsdev->ctrl_bufs[i] = NULL;
+	}
+	spin_lock_irq(&vsdev->ctrl_lock);
+	while ((msg = virtqueue_get_buf(vsdev->vqs[3], &len)))
+		kfree(msg);
+	while ((msg = virtqueue_detach_unused_buf(vsdev->vqs[3])))
+		kfree(msg);
+	spin_unlock_irq(&vsdev->ctrl_lock);
+}

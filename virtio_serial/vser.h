@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * virtio_serial: internal interfaces shared by the files of the driver.
+ *
+ * Lifetime in one paragraph: a struct vser_device lives from probe until
+ * its last port is freed; a struct vser_port lives until the device has
+ * removed it and the last open file has been released (kref).  Once a port
+ * is "unplugged" (port removal, device removal, module unload) it never
+ * touches a virtqueue again: every path that does checks @unplugged under
+ * the lock that protects the queue it wants.
+ */
+#ifndef VIRTIO_SERIAL_VSER_H
+#define VIRTIO_SERIAL_VSER_H
+
+#include <linux/cdev.h>
+#include <linux/fs.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/scatterlist.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/virtio.h>
+#include <linux/virtio_console.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+/* Receive buffers per port: bounded memory, 128 pages (upstream fills
+ * the whole queue, also 128 with QEMU).
+ */
+#define VSER_RX_BUFS		128
+/* A long read gives buffers back to the device every so many. */
+#define VSER_RX_KICK_BATCH	16
+#define VSER_RX_BUF_SIZE	PAGE_SIZE
+/* Control receive buffers; one page holds any valid PORT_NAME. */
+#define VSER_CTRL_RX_BUFS	16
+#define VSER_CTRL_BUF_SIZE	PAGE_SIZE
+/* Transmit slots per open port, each VSER_TX_SLOT_PAGES pages. */
+#define VSER_TX_SLOTS		32
+#define VSER_TX_SLOT_PAGES	4
+#define VSER_TX_SLOT_SIZE	(VSER_TX_SLOT_PAGES * PAGE_SIZE)
+/* Control messages handled per run of the control work (flood bound). */
+#define VSER_CTRL_BUDGET	64
+/* Longest port name accepted (bytes, without the NUL). */
+#define VSER_NAME_MAX		255
+/* Highest max_nr_ports honoured: QEMU allows 511; the spec has no bound. */
+#define VSER_MAX_PORTS		511
+
+/* struct class is const from 6.4 on (detected by Kbuild). */
+#ifdef VSER_CONST_CLASS
+#define vser_class_const const
+#else
+#define vser_class_const
+#endif
+
+extern vser_class_const struct class vser_class;
+
+/**
+ * struct vser_buf - one receive buffer (a page) of a port or control queue.
+ * @list: entry in the port's @rx_ready list once the device filled it
+ * @data: the page, mapped
+ * @len:  bytes the device wrote (validated against %VSER_RX_BUF_SIZE)
+ * @off:  bytes already consumed by readers
+ */
+struct vser_buf {
+	struct list_head list;
+	void *data;
+	size_t len;
+	size_t off;
+};
+
+/**
+ * struct vser_txslot - one transmit buffer of an open port.
+ * @pages: its pages; the slot is handed to the device as one buffer
+ * @busy:  owned by the device until it returns the slot
+ */
+struct vser_txslot {
+	struct page *pages[VSER_TX_SLOT_PAGES];
+	bool busy;
+};
+
+/**
+ * struct vser_device - one virtio-serial device (a controller).
+ * @vdev:          the virtio device; not used once @removed is set
+ * @kref:          held by the device itself and by each of its ports
+ * @multiport:     VIRTIO_CONSOLE_F_MULTIPORT was negotiated
+ * @max_ports:     ports the device may announce (1 without multiport)
+ * @nvqs:          number of virtqueues, @vqs their array
+ * @vqs:           port 0 rx/tx, control rx/tx, then rx/tx per further port
+ * @ports_lock:    protects @ports (looked up from interrupt context)
+ * @ports:         port by id, @max_ports entries
+ * @ctrl_lock:     protects the control transmit queue and @removed
+ * @ctrl_wait:     senders waiting for room on the control transmit queue
+ * @ctrl_work:     handles control messages from the device
+ * @ctrl_mutex:    serialises control message handling with remove/freeze
+ * @removed:       device removed or frozen: no virtqueue may be touched
+ * @chr_base:      first dev_t of the ports' minors (@max_ports of them)
+ * @ctrl_bufs:     the control receive buffers, for freeing
+ */
+struct vser_device {
+	struct virtio_device *vdev;
+	struct kref kref;
+	bool multiport;
+	u32 max_ports;
+	unsigned int nvqs;
+	struct virtqueue **vqs;
+	spinlock_t ports_lock;		/* protects @ports */
+	struct vser_port **ports;
+	spinlock_t ctrl_lock;		/* control tx queue, @removed */
+	wait_queue_head_t ctrl_wait;
+	struct work_struct ctrl_work;
+	struct mutex ctrl_mutex;	/* control handling vs remove */
+	bool removed;
+	dev_t chr_base;
+	struct vser_buf *ctrl_bufs[VSER_CTRL_RX_BUFS];
+};
+
+/**
+ * struct vser_port - one port: a character device and its queues.
+ * @vsdev:           its device (holds a reference)
+ * @kref:            held by @vsdev's table and by each open file
+ * @id:              port number on the device
+ * @in_vq:           receive queue, @out_vq transmit queue
+ * @out_vq:          transmit queue
+ * @cdev:            the character device (dynamically allocated)
+ * @dev:             the class device vport<dev>p<id>
+ * @name:            name from PORT_NAME, NULL until then (@lock)
+ * @lock:            protects @name, @guest_connected, @host_connected,
+ *                   @unplugged and @console (spinlock, any context)
+ * @guest_connected: opened by a guest process (one opener at a time)
+ * @host_connected:  host side open (PORT_OPEN from the device)
+ * @unplugged:       removed from the device; every operation fails
+ * @console:         a console port (refused until hvc support lands)
+ * @announced:       PORT_READY sent since the last reset
+ * @rx_lock:         protects @in_vq and @rx_ready
+ * @rx_ready:        filled receive buffers, oldest first
+ * @rx_bufs:         every receive buffer of the port (device ctrl_mutex)
+ * @read_mutex:      serialises readers (held while copying to user)
+ * @tx_lock:         protects @out_vq, @tx, @tx_full
+ * @tx:              transmit slots, allocated while the port is open
+ * @tx_full:         a writer found no free slot: SIGIO POLL_OUT when one
+ *                   frees
+ * @write_mutex:     serialises writers (held while copying from user)
+ * @waitq:           readers, writers and pollers
+ * @async:           fasync list for SIGIO
+ */
+struct vser_port {
+	struct vser_device *vsdev;
+	struct kref kref;
+	u32 id;
+	struct virtqueue *in_vq;
+	struct virtqueue *out_vq;
+	struct cdev *cdev;
+	struct device *dev;
+
+	spinlock_t lock;		/* the state flags below */
+	char *name;
+	bool guest_connected;
+	bool host_connected;
+	bool unplugged;
+	bool console;
+	bool announced;
+
+	spinlock_t rx_lock;		/* @in_vq, @rx_ready */
+	struct list_head rx_ready;
+	struct vser_buf *rx_bufs[VSER_RX_BUFS];
+	struct mutex read_mutex;	/* one reader at a time */
+
+	spinlock_t tx_lock;		/* @out_vq, @tx, @tx_full */
+	struct vser_txslot *tx;
+	bool tx_full;
+	struct mutex write_mutex;	/* one writer at a time */
+
+	wait_queue_head_t waitq;
+	struct fasync_struct *async;
+};
+
+/**
+ * struct vser_ctrl_msg - a control message after validation.
+ * @id:       port id
+ * @event:    VIRTIO_CONSOLE_* event
+ * @value:    the event's value
+ * @name:     PORT_NAME: the name, not NUL-terminated (points into the
+ *            buffer that was parsed)
+ * @name_len: PORT_NAME: length of @name
+ * @cols:     RESIZE: columns
+ * @rows:     RESIZE: rows
+ */
+struct vser_ctrl_msg {
+	u32 id;
+	u16 event;
+	u16 value;
+	const char *name;
+	size_t name_len;
+	u16 cols;
+	u16 rows;
+};
+
+/* control.c */
+int vser_ctrl_parse(const void *buf, size_t len, bool little_endian,
+		    struct vser_ctrl_msg *msg, const char **why);
+int vser_ctrl_check_id(const struct vser_ctrl_msg *msg, u32 max_ports,
+		       bool exists, const char **why);
+int vser_name_check(const char *name, size_t len, const char **why);
+void vser_ctrl_work(struct work_struct *work);
+int vser_ctrl_send(struct vser_device *vsdev, u32 id, u16 event, u16 value);
+void vser_ctrl_ack(struct virtqueue *vq);
+void vser_ctrl_intr(struct virtqueue *vq);
+
+/* port.c */
+int vser_port_add(struct vser_device *vsdev, u32 id);
+void vser_port_unplug(struct vser_port *port);
+void vser_port_put(struct vser_port *port);
+struct vser_port *vser_port_get_by_devt(dev_t devt);
+struct vser_port *vser_port_lookup(struct vser_device *vsdev, u32 id);
+void vser_port_set_name(struct vser_port *port, const char *name,
+			size_t len);
+void vser_port_set_host(struct vser_port *port, bool connected);
+void vser_device_put(struct vser_device *vsdev);
+extern const struct attribute_group *vser_port_groups[];
+
+/* fops.c */
+extern const struct file_operations vser_fops;
+void vser_port_notify(struct vser_port *port, int band);
+
+/* vqs.c */
+struct vser_buf *vser_buf_alloc(gfp_t gfp);
+void vser_buf_free(struct vser_buf *buf);
+int vser_buf_add_in(struct virtqueue *vq, struct vser_buf *buf);
+int vser_rx_fill(struct vser_port *port);
+void vser_rx_drain(struct vser_port *port);
+void vser_rx_discard(struct vser_port *port);
+int vser_tx_alloc(struct vser_port *port);
+void vser_tx_free(struct vser_port *port);
+bool vser_tx_reclaim(struct vser_port *port);
+void vser_rx_intr(struct virtqueue *vq);
+void vser_tx_intr(struct virtqueue *vq);
+int vser_find_vqs(struct vser_device *vsdev);
+int vser_ctrl_fill(struct vser_device *vsdev);
+void vser_ctrl_free(struct vser_device *vsdev);
+u32 vser_vq_port_id(struct virtqueue *vq);
+
+#endif /* VIRTIO_SERIAL_VSER_H */
