@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 
-from .guest import APPEND, _sections, accel
+from .guest import _sections, accel, append_for
 from .paths import OUT
 from .vm import Guest, Machine
 
@@ -24,7 +24,7 @@ ITEM = 'sh:pvlock_bench.sh'
 def _run(image, smp):
     workdir = os.path.join(OUT, 'run', 'bench', 'pvlock-smp%d' % smp)
     shutil.rmtree(workdir, ignore_errors=True)
-    append = '%s pvguest.run=%s' % (APPEND, ITEM)
+    append = '%s pvguest.run=%s' % (append_for(image), ITEM)
     g = Guest(image.kernel, image.initrd, workdir,
               Machine(smp=smp, mem=512, timeout=300), append=append,
               accel=accel(image))

@@ -56,12 +56,16 @@ def _stock_modules(krel, names, dest):
     moddir = os.path.join(dest, 'lib', 'modules', krel)
     shutil.rmtree(dest, ignore_errors=True)
     os.makedirs(moddir)
-    builtin = '/lib/modules/%s/modules.builtin' % krel
-    if os.path.exists(builtin):
-        shutil.copy(builtin, moddir)
+    for meta in ('modules.builtin', 'modules.builtin.modinfo',
+                 'modules.order'):
+        path = '/lib/modules/%s/%s' % (krel, meta)
+        if os.path.exists(path):
+            shutil.copy(path, moddir)
     for name in names:
+        # Names that are not the kernel's own (ours) are not found here.
         r = subprocess.run(['modprobe', '-S', krel, '--show-depends', name],
-                           stdout=subprocess.PIPE, text=True)
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                           text=True)
         for line in r.stdout.splitlines():
             words = line.split()
             if len(words) >= 2 and words[0] == 'insmod':

@@ -32,7 +32,7 @@ def _boot(kernel, name, append, timeout, interactive=False):
     workdir = os.path.join(OUT, 'run', name)
     shutil.rmtree(workdir, ignore_errors=True)
     g = Guest(image.kernel, image.initrd, workdir, _machine(timeout),
-              append=guest.APPEND + ' ' + append, accel=guest.accel(image),
+              append=guest.append_for(image) + ' ' + append, accel=guest.accel(image),
               interactive=interactive)
     print('# %s guest (%s); port sockets, QMP and logs in %s' %
           (kernel, g.accel, workdir), flush=True)
