@@ -184,8 +184,10 @@ void vser_ctrl_ack(struct virtqueue *vq)
 	void *msg;
 
 	spin_lock_irqsave(&vsdev->ctrl_lock, flags);
-	while ((msg = virtqueue_get_buf(vq, &len)))
+	while ((msg = virtqueue_get_buf(vq, &len))) {
 		kfree(msg);
+		vsdev->ctrl_room = true;
+	}
 	spin_unlock_irqrestore(&vsdev->ctrl_lock, flags);
 	wake_up(&vsdev->ctrl_wait);
 }
@@ -205,7 +207,12 @@ void vser_ctrl_intr(struct virtqueue *vq)
 	spin_unlock_irqrestore(&vsdev->ctrl_lock, flags);
 }
 
-/* Try once to queue @cpkt; -ENOSPC when the queue is full. */
+/*
+ * Try once to queue @cpkt; -ENOSPC when the queue is full, and then
+ * @ctrl_room is clear until the device returns a buffer.  @vqs is only
+ * looked at under ctrl_lock with @removed clear: remove and freeze set
+ * @removed under that lock before they delete the queues.
+ */
 static int vser_ctrl_queue(struct vser_device *vsdev,
 			   struct virtio_console_control *cpkt)
 {
@@ -227,6 +234,8 @@ static int vser_ctrl_queue(struct vser_device *vsdev,
 	err = virtqueue_add_outbuf(vq, &sg, 1, cpkt, GFP_ATOMIC);
 	if (!err)
 		virtqueue_kick(vq);
+	else if (err == -ENOSPC)
+		vsdev->ctrl_room = false;
 unlock:
 	spin_unlock_irq(&vsdev->ctrl_lock);
 	return err;
@@ -247,7 +256,7 @@ unlock:
  */
 int vser_ctrl_send(struct vser_device *vsdev, u32 id, u16 event, u16 value)
 {
-	struct virtio_device *vdev = vsdev->vdev;
+	bool le = vsdev->little_endian;
 	struct virtio_console_control *cpkt;
 	long left = VSER_CTRL_SEND_TIMEOUT;
 	int err;
@@ -257,20 +266,21 @@ int vser_ctrl_send(struct vser_device *vsdev, u32 id, u16 event, u16 value)
 	cpkt = kzalloc(sizeof(*cpkt), GFP_KERNEL);
 	if (!cpkt)
 		return -ENOMEM;
-	cpkt->id = cpu_to_virtio32(vdev, id);
-	cpkt->event = cpu_to_virtio16(vdev, event);
-	cpkt->value = cpu_to_virtio16(vdev, value);
+	cpkt->id = __cpu_to_virtio32(le, id);
+	cpkt->event = __cpu_to_virtio16(le, event);
+	cpkt->value = __cpu_to_virtio16(le, value);
 
+	/* Both flags change under ctrl_lock; wake_up() orders the reads. */
 	while ((err = vser_ctrl_queue(vsdev, cpkt)) == -ENOSPC && left > 0)
 		left = wait_event_timeout(vsdev->ctrl_wait,
-					  vsdev->vqs[3]->num_free ||
+					  READ_ONCE(vsdev->ctrl_room) ||
 					  READ_ONCE(vsdev->removed), left);
 	if (err) {
 		kfree(cpkt);
 		if (err == -ENOSPC)
 			err = -ETIMEDOUT;
 		if (err != -ENODEV)
-			dev_warn_ratelimited(&vdev->dev,
+			dev_warn_ratelimited(&vsdev->vdev->dev,
 					     "control message %u for port %u not sent: %d\n",
 					     event, id, err);
 	}
@@ -348,16 +358,18 @@ void vser_ctrl_work(struct work_struct *work)
 {
 	struct vser_device *vsdev = container_of(work, struct vser_device,
 						 ctrl_work);
-	bool le = virtio_is_little_endian(vsdev->vdev);
-	struct virtqueue *vq = vsdev->vqs[2];
+	bool le = vsdev->little_endian;
 	unsigned int budget = VSER_CTRL_BUDGET;
 	struct vser_ctrl_msg msg;
 	struct vser_buf *buf;
 	const char *why;
+	struct virtqueue *vq;
 	unsigned int len;
 
 	mutex_lock(&vsdev->ctrl_mutex);
-	while (!READ_ONCE(vsdev->removed) && budget &&
+	/* Remove and freeze cancel this work before they delete the queues. */
+	vq = vsdev->vqs ? vsdev->vqs[2] : NULL;
+	while (vq && !READ_ONCE(vsdev->removed) && budget &&
 	       (buf = virtqueue_get_buf(vq, &len))) {
 		budget--;
 		if (len > VSER_CTRL_BUF_SIZE) {
@@ -375,7 +387,7 @@ void vser_ctrl_work(struct work_struct *work)
 			dev_warn_ratelimited(&vsdev->vdev->dev,
 					     "control buffer lost\n");
 	}
-	if (!READ_ONCE(vsdev->removed)) {
+	if (vq && !READ_ONCE(vsdev->removed)) {
 		virtqueue_kick(vq);
 		/* Budget spent: let others run, then carry on. */
 		if (!budget)

@@ -153,7 +153,10 @@ static int vser_probe(struct virtio_device *vdev)
 	if (!vsdev)
 		return -ENOMEM;
 	kref_init(&vsdev->kref);
+	/* Ports and open files outlive remove(): keep @vdev's memory. */
+	get_device(&vdev->dev);
 	vsdev->vdev = vdev;
+	vsdev->little_endian = virtio_is_little_endian(vdev);
 	vsdev->removed = true;
 	spin_lock_init(&vsdev->ports_lock);
 	spin_lock_init(&vsdev->ctrl_lock);

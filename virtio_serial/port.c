@@ -24,6 +24,7 @@ static void vser_device_release(struct kref *kref)
 	struct vser_device *vsdev = container_of(kref, struct vser_device,
 						 kref);
 
+	put_device(&vsdev->vdev->dev);
 	kfree(vsdev->ports);
 	kfree(vsdev);
 }

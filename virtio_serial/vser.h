@@ -81,7 +81,11 @@ struct vser_txslot {
 
 /**
  * struct vser_device - one virtio-serial device (a controller).
- * @vdev:          the virtio device; not used once @removed is set
+ * @vdev:          the virtio device; its struct device is pinned
+ *                 (get_device()) for the life of this structure, but its
+ *                 queues are not used once @removed is set
+ * @little_endian: the device's byte order, cached at probe so that
+ *                 senders need not look at @vdev's features
  * @kref:          held by the device itself and by each of its ports
  * @multiport:     VIRTIO_CONSOLE_F_MULTIPORT was negotiated
  * @max_ports:     ports the device may announce (1 without multiport)
@@ -89,8 +93,11 @@ struct vser_txslot {
  * @vqs:           port 0 rx/tx, control rx/tx, then rx/tx per further port
  * @ports_lock:    protects @ports (looked up from interrupt context)
  * @ports:         port by id, @max_ports entries
- * @ctrl_lock:     protects the control transmit queue and @removed
- * @ctrl_wait:     senders waiting for room on the control transmit queue
+ * @ctrl_lock:     protects the control transmit queue, @ctrl_room and
+ *                 @removed
+ * @ctrl_wait:     senders waiting for @ctrl_room or @removed
+ * @ctrl_room:     the control transmit queue may have room: cleared when
+ *                 a message did not fit, set when the device returns one
  * @ctrl_work:     handles control messages from the device
  * @ctrl_mutex:    serialises control message handling with remove/freeze
  * @removed:       device removed or frozen: no virtqueue may be touched
@@ -99,6 +106,7 @@ struct vser_txslot {
  */
 struct vser_device {
 	struct virtio_device *vdev;
+	bool little_endian;
 	struct kref kref;
 	bool multiport;
 	u32 max_ports;
@@ -108,6 +116,7 @@ struct vser_device {
 	struct vser_port **ports;
 	spinlock_t ctrl_lock;		/* control tx queue, @removed */
 	wait_queue_head_t ctrl_wait;
+	bool ctrl_room;
 	struct work_struct ctrl_work;
 	struct mutex ctrl_mutex;	/* control handling vs remove */
 	bool removed;
