@@ -63,7 +63,7 @@ static void vser_port_freeze(struct vser_port *port)
 
 	mutex_lock(&port->write_mutex);
 	spin_lock_irq(&port->tx_lock);
-	while (virtqueue_detach_unused_buf(port->out_vq))
+	while (port->out_vq && virtqueue_detach_unused_buf(port->out_vq))
 		;
 	port->out_vq = NULL;
 	for (i = 0; port->tx && i < VSER_TX_SLOTS; i++)
@@ -91,6 +91,11 @@ static void vser_port_thaw(struct vser_port *port)
 			 port->id);
 }
 
+/*
+ * Stop the device and take every buffer back.  Safe to call twice and
+ * after a restore that failed: the queues are then gone already (@vqs is
+ * NULL) and the ports hold no queue.
+ */
 static void vser_remove_common(struct vser_device *vsdev, bool freezing)
 {
 	struct vser_port *port;
@@ -115,6 +120,8 @@ static void vser_remove_common(struct vser_device *vsdev, bool freezing)
 	}
 	mutex_unlock(&vsdev->ctrl_mutex);
 
+	if (!vsdev->vqs)
+		return;
 	if (vsdev->multiport)
 		vser_ctrl_free(vsdev);
 	vsdev->vdev->config->del_vqs(vsdev->vdev);
