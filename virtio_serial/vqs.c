@@ -403,6 +403,10 @@ free_vqs:
  * vser_ctrl_fill() - queue the control receive buffers.
  * @vsdev: a multiport device whose device is ready
  *
+ * Takes ctrl_mutex: the device may complete the first buffer at once,
+ * and the control work must not take it off the queue while the others
+ * are being added (the queue has no lock of its own).
+ *
  * Return: 0, or -ENOMEM when none could be queued.
  */
 int vser_ctrl_fill(struct vser_device *vsdev)
@@ -410,6 +414,7 @@ int vser_ctrl_fill(struct vser_device *vsdev)
 	struct virtqueue *vq = vsdev->vqs[2];
 	unsigned int i, queued = 0;
 
+	mutex_lock(&vsdev->ctrl_mutex);
 	for (i = 0; i < VSER_CTRL_RX_BUFS; i++) {
 		if (!vsdev->ctrl_bufs[i])
 			vsdev->ctrl_bufs[i] = vser_buf_alloc(GFP_KERNEL);
@@ -418,10 +423,10 @@ int vser_ctrl_fill(struct vser_device *vsdev)
 		if (!vser_buf_add_in(vq, vsdev->ctrl_bufs[i]))
 			queued++;
 	}
-	if (!queued)
-		return -ENOMEM;
-	virtqueue_kick(vq);
-	return 0;
+	if (queued)
+		virtqueue_kick(vq);
+	mutex_unlock(&vsdev->ctrl_mutex);
+	return queued ? 0 : -ENOMEM;
 }
 
 /**
