@@ -383,6 +383,12 @@ void vser_ctrl_work(struct work_struct *work)
 		} else {
 			vser_ctrl_handle(vsdev, &msg);
 		}
+		/*
+		 * Hand the page back all zero, so that a later message can
+		 * never pick up bytes of this one (a name, say) beyond what
+		 * the device writes then.
+		 */
+		memset(buf->data, 0, min_t(size_t, len, VSER_CTRL_BUF_SIZE));
 		if (vser_buf_add_in(vq, buf))
 			dev_warn_ratelimited(&vsdev->vdev->dev,
 					     "control buffer lost\n");

@@ -30,13 +30,22 @@ u32 vser_vq_port_id(struct virtqueue *vq)
 	return vq->index < 2 ? 0 : vq->index / 2 - 1;
 }
 
+/**
+ * vser_buf_alloc() - allocate a receive buffer.
+ * @gfp: allocation flags
+ *
+ * The page is zeroed: a device that claims more bytes than it wrote must
+ * find nothing of the kernel's in it.
+ *
+ * Return: the buffer, or NULL.
+ */
 struct vser_buf *vser_buf_alloc(gfp_t gfp)
 {
 	struct vser_buf *buf = kzalloc(sizeof(*buf), gfp);
 
 	if (!buf)
 		return NULL;
-	buf->data = (void *)__get_free_page(gfp);
+	buf->data = (void *)get_zeroed_page(gfp);
 	if (!buf->data) {
 		kfree(buf);
 		return NULL;
