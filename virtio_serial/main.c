@@ -83,8 +83,7 @@ static void vser_port_thaw(struct vser_port *port)
 	port->in_vq = vsdev->vqs[rx];
 	spin_unlock_irq(&port->rx_lock);
 	spin_lock_irq(&port->tx_lock);
-	port->out_vq = vsdev->vqs[rx + 1];
-	virtqueue_disable_cb(port->out_vq);
+	vser_tx_set_queue(port, vsdev->vqs[rx + 1]);
 	spin_unlock_irq(&port->tx_lock);
 	if (vser_rx_fill(port))
 		dev_warn(&vsdev->vdev->dev, "port %u: no receive buffers after restore\n",

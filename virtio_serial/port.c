@@ -146,7 +146,6 @@ static struct vser_port *vser_port_alloc(struct vser_device *vsdev, u32 id)
 	port->vsdev = vsdev;
 	port->id = id;
 	port->in_vq = vsdev->vqs[rx];
-	port->out_vq = vsdev->vqs[rx + 1];
 	spin_lock_init(&port->lock);
 	spin_lock_init(&port->rx_lock);
 	spin_lock_init(&port->tx_lock);
@@ -154,6 +153,9 @@ static struct vser_port *vser_port_alloc(struct vser_device *vsdev, u32 id)
 	mutex_init(&port->read_mutex);
 	mutex_init(&port->write_mutex);
 	init_waitqueue_head(&port->waitq);
+	spin_lock_irq(&port->tx_lock);
+	vser_tx_set_queue(port, vsdev->vqs[rx + 1]);
+	spin_unlock_irq(&port->tx_lock);
 	/* Without multiport nothing will ever say the host is there. */
 	port->host_connected = !vsdev->multiport;
 	return port;
@@ -176,7 +178,6 @@ int vser_port_add(struct vser_device *vsdev, u32 id)
 	port = vser_port_alloc(vsdev, id);
 	if (!port)
 		return -ENOMEM;
-	virtqueue_disable_cb(port->out_vq);
 
 	port->cdev = cdev_alloc();
 	err = -ENOMEM;

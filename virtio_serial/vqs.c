@@ -278,6 +278,27 @@ void vser_tx_free(struct vser_port *port)
 }
 
 /**
+ * vser_tx_set_queue() - give a port its transmit queue.
+ * @port: the port; the caller holds its tx_lock
+ * @vq:   the queue; its interrupt is turned off until a writer waits
+ *
+ * Sizes the slots from the queue: never more slots than descriptors, nor
+ * more pages per slot, so that the queue has room for every slot even
+ * without indirect descriptors.  The room check before each send covers
+ * a queue that has fewer descriptors than slots times pages.
+ */
+void vser_tx_set_queue(struct vser_port *port, struct virtqueue *vq)
+	__must_hold(&port->tx_lock)
+{
+	unsigned int size = virtqueue_get_vring_size(vq);
+
+	port->out_vq = vq;
+	port->tx_nslots = clamp_t(unsigned int, size, 1, VSER_TX_SLOTS);
+	port->tx_pages = clamp_t(unsigned int, size, 1, VSER_TX_SLOT_PAGES);
+	virtqueue_disable_cb(vq);
+}
+
+/**
  * vser_tx_reclaim() - take back the slots the device has finished with.
  * @port: the port; the caller holds its tx_lock
  *

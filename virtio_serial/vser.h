@@ -145,8 +145,11 @@ struct vser_device {
  * @rx_ready:        filled receive buffers, oldest first
  * @rx_bufs:         every receive buffer of the port (device ctrl_mutex)
  * @read_mutex:      serialises readers (held while copying to user)
- * @tx_lock:         protects @out_vq, @tx, @tx_full
+ * @tx_lock:         protects @out_vq, @tx, @tx_nslots, @tx_pages, @tx_full
  * @tx:              transmit slots, allocated while the port is open
+ * @tx_nslots:       slots in use: at most the transmit queue's size
+ * @tx_pages:        pages per slot: at most the transmit queue's size,
+ *                   so that a slot fits without indirect descriptors
  * @tx_full:         a writer found no free slot: SIGIO POLL_OUT when one
  *                   frees
  * @write_mutex:     serialises writers (held while copying from user)
@@ -177,6 +180,8 @@ struct vser_port {
 
 	spinlock_t tx_lock;		/* @out_vq, @tx, @tx_full */
 	struct vser_txslot *tx;
+	unsigned int tx_nslots;
+	unsigned int tx_pages;
 	bool tx_full;
 	struct mutex write_mutex;	/* one writer at a time */
 
@@ -241,6 +246,7 @@ void vser_rx_drain(struct vser_port *port);
 void vser_rx_discard(struct vser_port *port);
 int vser_tx_alloc(struct vser_port *port);
 void vser_tx_free(struct vser_port *port);
+void vser_tx_set_queue(struct vser_port *port, struct virtqueue *vq);
 bool vser_tx_reclaim(struct vser_port *port);
 void vser_rx_intr(struct virtqueue *vq);
 void vser_tx_intr(struct virtqueue *vq);
