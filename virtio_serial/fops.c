@@ -43,6 +43,7 @@ static int vser_open(struct inode *inode, struct file *file)
 
 	if (!port)
 		return -ENXIO;
+	mutex_lock(&port->open_mutex);
 	spin_lock_irq(&port->lock);
 	if (port->unplugged || port->console)
 		err = -ENXIO;
@@ -67,6 +68,7 @@ static int vser_open(struct inode *inode, struct file *file)
 	file->private_data = port;
 	stream_open(inode, file);
 	vser_ctrl_send(port->vsdev, port->id, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	mutex_unlock(&port->open_mutex);
 	return 0;
 
 disconnect:
@@ -74,6 +76,7 @@ disconnect:
 	port->guest_connected = false;
 	spin_unlock_irq(&port->lock);
 put_port:
+	mutex_unlock(&port->open_mutex);
 	vser_port_put(port);
 	return err;
 }
@@ -83,7 +86,8 @@ static int vser_release(struct inode *inode, struct file *file)
 	struct vser_port *port = file->private_data;
 	bool unplugged;
 
-	fasync_helper(-1, file, 0, &port->async);
+	/* __fput() has removed the file from @async already (FASYNC). */
+	mutex_lock(&port->open_mutex);
 	spin_lock_irq(&port->lock);
 	port->guest_connected = false;
 	unplugged = port->unplugged;
@@ -96,6 +100,7 @@ static int vser_release(struct inode *inode, struct file *file)
 		vser_ctrl_send(port->vsdev, port->id,
 			       VIRTIO_CONSOLE_PORT_OPEN, 0);
 	}
+	mutex_unlock(&port->open_mutex);
 	vser_port_put(port);
 	return 0;
 }

@@ -150,6 +150,7 @@ static struct vser_port *vser_port_alloc(struct vser_device *vsdev, u32 id)
 	spin_lock_init(&port->rx_lock);
 	spin_lock_init(&port->tx_lock);
 	INIT_LIST_HEAD(&port->rx_ready);
+	mutex_init(&port->open_mutex);
 	mutex_init(&port->read_mutex);
 	mutex_init(&port->write_mutex);
 	init_waitqueue_head(&port->waitq);

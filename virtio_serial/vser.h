@@ -136,6 +136,9 @@ struct vser_device {
  * @name:            name from PORT_NAME, NULL until then (@lock)
  * @lock:            protects @name, @guest_connected, @host_connected,
  *                   @unplugged and @console (spinlock, any context)
+ * @open_mutex:      held by open() and release() across the change of
+ *                   @guest_connected and the PORT_OPEN that reports it,
+ *                   so the host sees them in the same order
  * @guest_connected: opened by a guest process (one opener at a time)
  * @host_connected:  host side open (PORT_OPEN from the device)
  * @unplugged:       removed from the device; every operation fails
@@ -165,6 +168,7 @@ struct vser_port {
 	struct cdev *cdev;
 	struct device *dev;
 
+	struct mutex open_mutex;	/* open/release and their PORT_OPEN */
 	spinlock_t lock;		/* the state flags below */
 	char *name;
 	bool guest_connected;
