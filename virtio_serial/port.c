@@ -162,10 +162,43 @@ static struct vser_port *vser_port_alloc(struct vser_device *vsdev, u32 id)
 	return port;
 }
 
+/*
+ * Undo what vser_port_add() did before the port became reachable: clear
+ * its queue pointers and mark it unplugged, so that nothing touches the
+ * device's queues through it, then drop the table's reference.
+ */
+static void vser_port_discard(struct vser_port *port)
+{
+	struct vser_device *vsdev = port->vsdev;
+
+	spin_lock_irq(&vsdev->ports_lock);
+	if (vsdev->ports[port->id] == port)
+		vsdev->ports[port->id] = NULL;
+	spin_unlock_irq(&vsdev->ports_lock);
+	spin_lock_irq(&port->lock);
+	port->unplugged = true;
+	spin_unlock_irq(&port->lock);
+	spin_lock_irq(&port->rx_lock);
+	port->in_vq = NULL;
+	spin_unlock_irq(&port->rx_lock);
+	spin_lock_irq(&port->tx_lock);
+	port->out_vq = NULL;
+	spin_unlock_irq(&port->tx_lock);
+	if (port->dev)
+		device_unregister(port->dev);
+	if (port->cdev)
+		cdev_del(port->cdev);
+	vser_port_put(port);
+}
+
 /**
  * vser_port_add() - create port @id: its queues, char device and sysfs.
  * @vsdev: the device; the caller holds its ctrl_mutex (or is probing)
  * @id:    a checked, unused port id
+ *
+ * The port becomes reachable by open() last, once it has its receive
+ * buffers.  On failure the device gets PORT_READY(0), and a later
+ * PORT_ADD for the same id tries again.
  *
  * Return: 0 or a negative errno (the port is then not created).
  */
@@ -176,54 +209,57 @@ int vser_port_add(struct vser_device *vsdev, u32 id)
 	struct vser_port *port;
 	int err;
 
+	/* Reserve the dev_t's entry now: storing into it cannot fail. */
+	err = xa_reserve_irq(&vser_devt_map, devt, GFP_KERNEL);
+	if (err)
+		goto refuse;
 	port = vser_port_alloc(vsdev, id);
+	err = -ENOMEM;
 	if (!port)
-		return -ENOMEM;
+		goto release_devt;
 
 	port->cdev = cdev_alloc();
-	err = -ENOMEM;
 	if (!port->cdev)
-		goto put_port;
+		goto discard;
 	port->cdev->ops = &vser_fops;
 	port->cdev->owner = THIS_MODULE;
-
-	err = xa_insert_irq(&vser_devt_map, devt, port, GFP_KERNEL);
-	if (err)
-		goto put_cdev;
 	err = cdev_add(port->cdev, devt, 1);
-	if (err)
-		goto erase_devt;
+	if (err) {
+		kobject_put(&port->cdev->kobj);
+		port->cdev = NULL;
+		goto discard;
+	}
 
 	port->dev = device_create_with_groups(&vser_class, parent, devt, port,
 					      vser_port_groups, "vport%up%u",
 					      vsdev->vdev->index, id);
 	if (IS_ERR(port->dev)) {
 		err = PTR_ERR(port->dev);
-		goto del_cdev;
+		port->dev = NULL;
+		goto discard;
 	}
 
+	/* Interrupts find the port from here on. */
 	spin_lock_irq(&vsdev->ports_lock);
 	vsdev->ports[id] = port;
 	spin_unlock_irq(&vsdev->ports_lock);
+	/* Nothing is queued when this fails. */
+	err = vser_rx_fill(port);
+	if (err)
+		goto discard;
 
-	if (vser_rx_fill(port))
-		dev_warn(parent, "port %u: no receive buffers; host data will wait\n",
-			 id);
+	xa_store_irq(&vser_devt_map, devt, port, GFP_KERNEL);
 	port->announced = true;
 	vser_ctrl_send(vsdev, id, VIRTIO_CONSOLE_PORT_READY, 1);
 	return 0;
 
-del_cdev:
-	cdev_del(port->cdev);
-	port->cdev = NULL;
-erase_devt:
+discard:
+	vser_port_discard(port);
+release_devt:
 	xa_erase_irq(&vser_devt_map, devt);
-put_cdev:
-	if (port->cdev)
-		kobject_put(&port->cdev->kobj);
-put_port:
+refuse:
 	dev_warn(parent, "port %u not added: %d\n", id, err);
-	vser_port_put(port);
+	vser_ctrl_send(vsdev, id, VIRTIO_CONSOLE_PORT_READY, 0);
 	return err;
 }
 
@@ -253,7 +289,7 @@ void vser_port_unplug(struct vser_port *port)
 	if (was_open)
 		kill_fasync(&port->async, SIGIO, POLL_ERR);
 
-	device_destroy(&vser_class, port->dev->devt);
+	device_unregister(port->dev);
 	cdev_del(port->cdev);
 
 	/* Waiters have seen @unplugged and let go of the mutexes. */
