@@ -108,6 +108,8 @@ static void vser_remove_common(struct vser_device *vsdev, bool freezing)
 	cancel_work_sync(&vsdev->ctrl_work);
 
 	mutex_lock(&vsdev->ctrl_mutex);
+	/* Messages from before a reset mean nothing after it. */
+	vsdev->ctrl_count = 0;
 	for (id = 0; id < vsdev->max_ports; id++) {
 		port = vsdev->ports[id];
 		if (!port)
@@ -179,8 +181,10 @@ static int vser_probe(struct virtio_device *vdev)
 	vsdev->nvqs = vsdev->multiport ? 2 * (vsdev->max_ports + 1) : 2;
 	vsdev->ports = kcalloc(vsdev->max_ports, sizeof(*vsdev->ports),
 			       GFP_KERNEL);
+	vsdev->ctrl_items = kcalloc(VSER_CTRL_BUDGET,
+				    sizeof(*vsdev->ctrl_items), GFP_KERNEL);
 	err = -ENOMEM;
-	if (!vsdev->ports)
+	if (!vsdev->ports || !vsdev->ctrl_items)
 		goto put_device;
 	err = alloc_chrdev_region(&vsdev->chr_base, 0, vsdev->max_ports,
 				  "virtio-portsdev");

@@ -25,6 +25,7 @@ static void vser_device_release(struct kref *kref)
 						 kref);
 
 	put_device(&vsdev->vdev->dev);
+	kfree(vsdev->ctrl_items);
 	kfree(vsdev->ports);
 	kfree(vsdev);
 }

@@ -430,7 +430,8 @@ free_vqs:
 }
 
 /**
- * vser_ctrl_fill() - queue the control receive buffers.
+ * vser_ctrl_fill() - fill the control receive queue (up to
+ * %VSER_CTRL_RX_BUFS buffers).
  * @vsdev: a multiport device whose device is ready
  *
  * Takes ctrl_mutex: the device may complete the first buffer at once,
@@ -445,7 +446,7 @@ int vser_ctrl_fill(struct vser_device *vsdev)
 	unsigned int i, queued = 0;
 
 	mutex_lock(&vsdev->ctrl_mutex);
-	for (i = 0; i < VSER_CTRL_RX_BUFS; i++) {
+	for (i = 0; i < VSER_CTRL_RX_BUFS && vq->num_free; i++) {
 		if (!vsdev->ctrl_bufs[i])
 			vsdev->ctrl_bufs[i] = vser_buf_alloc(GFP_KERNEL);
 		if (!vsdev->ctrl_bufs[i])

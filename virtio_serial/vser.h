@@ -32,8 +32,12 @@
 /* A long read gives buffers back to the device every so many. */
 #define VSER_RX_KICK_BATCH	16
 #define VSER_RX_BUF_SIZE	PAGE_SIZE
-/* Control receive buffers; one page holds any valid PORT_NAME. */
-#define VSER_CTRL_RX_BUFS	16
+/*
+ * Control receive buffers, at most; one page holds any valid PORT_NAME.
+ * QEMU drops a control message when it finds no buffer, and announces
+ * every port at once: fill the whole queue (QEMU's has 32 entries).
+ */
+#define VSER_CTRL_RX_BUFS	64
 #define VSER_CTRL_BUF_SIZE	PAGE_SIZE
 /* Transmit slots per open port, each VSER_TX_SLOT_PAGES pages. */
 #define VSER_TX_SLOTS		32
@@ -80,6 +84,37 @@ struct vser_txslot {
 };
 
 /**
+ * struct vser_ctrl_msg - a control message after validation.
+ * @id:       port id
+ * @event:    VIRTIO_CONSOLE_* event
+ * @value:    the event's value
+ * @name:     PORT_NAME: the name, not NUL-terminated (points into the
+ *            buffer that was parsed)
+ * @name_len: PORT_NAME: length of @name
+ * @cols:     RESIZE: columns
+ * @rows:     RESIZE: rows
+ */
+struct vser_ctrl_msg {
+	u32 id;
+	u16 event;
+	u16 value;
+	const char *name;
+	size_t name_len;
+	u16 cols;
+	u16 rows;
+};
+
+/**
+ * struct vser_ctrl_item - a checked control message waiting to be handled.
+ * @msg:  the message; a name points to @name
+ * @name: a copy of the name of a PORT_NAME (not NUL-terminated)
+ */
+struct vser_ctrl_item {
+	struct vser_ctrl_msg msg;
+	char name[VSER_NAME_MAX];
+};
+
+/**
  * struct vser_device - one virtio-serial device (a controller).
  * @vdev:          the virtio device; its struct device is pinned
  *                 (get_device()) for the life of this structure, but its
@@ -102,7 +137,13 @@ struct vser_txslot {
  * @ctrl_mutex:    serialises control message handling with remove/freeze
  * @removed:       device removed or frozen: no virtqueue may be touched
  * @chr_base:      first dev_t of the ports' minors (@max_ports of them)
- * @ctrl_bufs:     the control receive buffers, for freeing
+ * @ctrl_bufs:     the control receive buffers, for freeing (under
+ *                 @ctrl_mutex, or with the device reset)
+ * @ctrl_items:    checked messages not handled yet, %VSER_CTRL_BUDGET of
+ *                 them, a ring from @ctrl_head, @ctrl_count long
+ *                 (@ctrl_mutex; emptied at remove and freeze)
+ * @ctrl_head:     first message of @ctrl_items
+ * @ctrl_count:    messages in @ctrl_items
  */
 struct vser_device {
 	struct virtio_device *vdev;
@@ -122,6 +163,9 @@ struct vser_device {
 	bool removed;
 	dev_t chr_base;
 	struct vser_buf *ctrl_bufs[VSER_CTRL_RX_BUFS];
+	struct vser_ctrl_item *ctrl_items;
+	unsigned int ctrl_head;
+	unsigned int ctrl_count;
 };
 
 /**
@@ -194,27 +238,32 @@ struct vser_port {
 };
 
 /**
- * struct vser_ctrl_msg - a control message after validation.
- * @id:       port id
- * @event:    VIRTIO_CONSOLE_* event
- * @value:    the event's value
- * @name:     PORT_NAME: the name, not NUL-terminated (points into the
- *            buffer that was parsed)
- * @name_len: PORT_NAME: length of @name
- * @cols:     RESIZE: columns
- * @rows:     RESIZE: rows
+ * enum vser_ctrl_action - what a control message asks the driver to do.
+ * @VSER_CTRL_IGNORE:     drop it (malformed, or wrong for the port's state)
+ * @VSER_CTRL_ADD:        create the port
+ * @VSER_CTRL_REANNOUNCE: PORT_ADD of a port kept across a reset: send
+ *                        PORT_READY, and PORT_OPEN if it is open
+ * @VSER_CTRL_REMOVE:     unplug the port
+ * @VSER_CTRL_CONSOLE:    the port is a console
+ * @VSER_CTRL_RESIZE:     a console's size changed
+ * @VSER_CTRL_OPEN:       the host opened or closed its end
+ * @VSER_CTRL_NAME:       the port's name
  */
-struct vser_ctrl_msg {
-	u32 id;
-	u16 event;
-	u16 value;
-	const char *name;
-	size_t name_len;
-	u16 cols;
-	u16 rows;
+enum vser_ctrl_action {
+	VSER_CTRL_IGNORE,
+	VSER_CTRL_ADD,
+	VSER_CTRL_REANNOUNCE,
+	VSER_CTRL_REMOVE,
+	VSER_CTRL_CONSOLE,
+	VSER_CTRL_RESIZE,
+	VSER_CTRL_OPEN,
+	VSER_CTRL_NAME,
 };
 
 /* control.c */
+enum vser_ctrl_action vser_ctrl_decide(const struct vser_ctrl_msg *msg,
+				       u32 max_ports, bool exists,
+				       bool announced, const char **why);
 int vser_ctrl_parse(const void *buf, size_t len, bool little_endian,
 		    struct vser_ctrl_msg *msg, const char **why);
 int vser_ctrl_check_id(const struct vser_ctrl_msg *msg, u32 max_ports,
