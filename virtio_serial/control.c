@@ -377,6 +377,8 @@ static void vser_ctrl_handle(struct vser_device *vsdev,
 		spin_unlock_irq(&port->lock);
 		dev_warn_ratelimited(dev, "port %u is a console port: hvc consoles are not supported yet; port refused\n",
 				     msg->id);
+		/* The spec wants this answer even though no hvc is there. */
+		vser_ctrl_send(vsdev, msg->id, VIRTIO_CONSOLE_PORT_OPEN, 1);
 		break;
 	case VSER_CTRL_RESIZE:
 		dev_dbg(dev, "port %u: resize to %u columns, %u rows ignored (not a console)\n",

@@ -158,8 +158,11 @@ static struct vser_port *vser_port_alloc(struct vser_device *vsdev, u32 id)
 	spin_lock_irq(&port->tx_lock);
 	vser_tx_set_queue(port, vsdev->vqs[rx + 1]);
 	spin_unlock_irq(&port->tx_lock);
-	/* Without multiport nothing will ever say the host is there. */
-	port->host_connected = !vsdev->multiport;
+	/*
+	 * Without multiport the only port is a console (VIRTIO 5.3.6.1), as
+	 * upstream drives it through hvc: refused until hvc support lands.
+	 */
+	port->console = !vsdev->multiport;
 	return port;
 }
 
