@@ -28,14 +28,21 @@ static u16 vser_get16(const u8 *p, bool little_endian)
 	return __virtio16_to_cpu(little_endian, v);
 }
 
+/* The bytes a port name may hold: safe in a path and in a udev rule. */
+static bool vser_name_char_ok(unsigned char c)
+{
+	return isalnum(c) || (c && strchr("._:@+-", c));
+}
+
 /**
  * vser_name_check() - check a port name from the device.
  * @name: the name, not NUL-terminated
  * @len:  its length in bytes
  * @why:  set to the reason when the name is refused
  *
- * A name becomes a file name under /dev/virtio-ports: it must be 1 to
- * %VSER_NAME_MAX printable bytes, with no '/', and not "." or "..".
+ * A name becomes a file name under /dev/virtio-ports and a word of a udev
+ * SYMLINK (which older udev splits on whitespace): it must be 1 to
+ * %VSER_NAME_MAX bytes of [A-Za-z0-9._:@+-], and not "." or "..".
  *
  * Return: 0 if the name is acceptable, -EINVAL otherwise.
  */
@@ -57,14 +64,8 @@ int vser_name_check(const char *name, size_t len, const char **why)
 		return -EINVAL;
 	}
 	for (i = 0; i < len; i++) {
-		unsigned char c = name[i];
-
-		if (c == '/') {
-			*why = "name contains '/'";
-			return -EINVAL;
-		}
-		if (c < 0x20 || c == 0x7f) {
-			*why = "name contains a control byte";
+		if (!vser_name_char_ok(name[i])) {
+			*why = "name has a byte outside [A-Za-z0-9._:@+-]";
 			return -EINVAL;
 		}
 	}
