@@ -135,6 +135,15 @@ const struct attribute_group *vser_port_groups[] = {
 	NULL,
 };
 
+/* The host_connected change uevent, merged (see vser_port_set_host()). */
+static void vser_port_host_uevent(struct work_struct *work)
+{
+	struct vser_port *port = container_of(to_delayed_work(work),
+					      struct vser_port, host_uevent);
+
+	kobject_uevent(&port->dev->kobj, KOBJ_CHANGE);
+}
+
 static struct vser_port *vser_port_alloc(struct vser_device *vsdev, u32 id)
 {
 	struct vser_port *port = kzalloc(sizeof(*port), GFP_KERNEL);
@@ -155,6 +164,7 @@ static struct vser_port *vser_port_alloc(struct vser_device *vsdev, u32 id)
 	mutex_init(&port->read_mutex);
 	mutex_init(&port->write_mutex);
 	init_waitqueue_head(&port->waitq);
+	INIT_DELAYED_WORK(&port->host_uevent, vser_port_host_uevent);
 	spin_lock_irq(&port->tx_lock);
 	vser_tx_set_queue(port, vsdev->vqs[rx + 1]);
 	spin_unlock_irq(&port->tx_lock);
@@ -293,6 +303,7 @@ void vser_port_unplug(struct vser_port *port)
 	if (was_open)
 		kill_fasync(&port->async, SIGIO, POLL_ERR);
 
+	cancel_delayed_work_sync(&port->host_uevent);
 	device_unregister(port->dev);
 	cdev_del(port->cdev);
 
@@ -359,7 +370,9 @@ void vser_port_set_name(struct vser_port *port, const char *name,
  *
  * Wakes readers, writers and pollers, sends SIGIO (POLL_OUT on connect,
  * POLL_HUP on disconnect) to an opener that asked for it, and a
- * KOBJ_CHANGE uevent for the host_connected attribute.
+ * KOBJ_CHANGE uevent for the host_connected attribute.  The uevent goes
+ * out %VSER_UEVENT_DELAY later, merged with any further change meanwhile,
+ * so that a host toggling PORT_OPEN cannot flood udev.
  */
 void vser_port_set_host(struct vser_port *port, bool connected)
 {
@@ -379,5 +392,5 @@ void vser_port_set_host(struct vser_port *port, bool connected)
 
 	wake_up_interruptible(&port->waitq);
 	vser_port_notify(port, connected ? POLL_OUT : POLL_HUP);
-	kobject_uevent(&port->dev->kobj, KOBJ_CHANGE);
+	schedule_delayed_work(&port->host_uevent, VSER_UEVENT_DELAY);
 }

@@ -47,6 +47,8 @@
 #define VSER_CTRL_BUDGET	64
 /* Longest port name accepted (bytes, without the NUL). */
 #define VSER_NAME_MAX		255
+/* host_connected uevents of a port are merged over this long. */
+#define VSER_UEVENT_DELAY	(HZ / 10)
 /* Highest max_nr_ports honoured: QEMU allows 511; the spec has no bound. */
 #define VSER_MAX_PORTS		511
 
@@ -200,6 +202,9 @@ struct vser_device {
  * @tx_full:         a writer found no free slot: SIGIO POLL_OUT when one
  *                   frees
  * @write_mutex:     serialises writers (held while copying from user)
+ * @host_uevent:     sends the KOBJ_CHANGE for @host_connected, at most
+ *                   one per %VSER_UEVENT_DELAY: a host flooding PORT_OPEN
+ *                   toggles gets its changes merged
  * @waitq:           readers, writers and pollers
  * @async:           fasync list for SIGIO
  */
@@ -233,6 +238,7 @@ struct vser_port {
 	bool tx_full;
 	struct mutex write_mutex;	/* one writer at a time */
 
+	struct delayed_work host_uevent;
 	wait_queue_head_t waitq;
 	struct fasync_struct *async;
 };
