@@ -275,7 +275,11 @@ static struct virtio_driver vser_driver = {
 
 /*
  * virtio_console registers the same class: two drivers cannot share it.
- * Look first, because registering a duplicate class dumps a stack trace.
+ * Look first rather than rely on class_register() failing with -EEXIST:
+ * in 6.12 the duplicate kobject goes through sysfs_warn_dup(), which
+ * calls dump_stack(), and a stack trace in the log looks like (and is
+ * reported by test rigs as) a kernel bug.  The check can race with a
+ * concurrent load of virtio_console; class_register() still fails then.
  */
 static bool vser_class_taken(void)
 {

@@ -175,8 +175,8 @@ struct vser_device {
  * @vsdev:           its device (holds a reference)
  * @kref:            held by @vsdev's table and by each open file
  * @id:              port number on the device
- * @in_vq:           receive queue, @out_vq transmit queue
- * @out_vq:          transmit queue
+ * @in_vq:           receive queue, NULL once unplugged or frozen (@rx_lock)
+ * @out_vq:          transmit queue, NULL once unplugged or frozen (@tx_lock)
  * @cdev:            the character device (dynamically allocated)
  * @dev:             the class device vport<dev>p<id>
  * @name:            name from PORT_NAME, NULL until then (@lock)
@@ -189,7 +189,9 @@ struct vser_device {
  * @host_connected:  host side open (PORT_OPEN from the device)
  * @unplugged:       removed from the device; every operation fails
  * @console:         a console port (refused until hvc support lands)
- * @announced:       PORT_READY sent since the last reset
+ * @announced:       PORT_READY sent since the last reset; read and
+ *                   written only under the device's ctrl_mutex (control
+ *                   work, port add, freeze)
  * @rx_lock:         protects @in_vq and @rx_ready
  * @rx_ready:        filled receive buffers, oldest first
  * @rx_bufs:         every receive buffer of the port (device ctrl_mutex)
@@ -206,7 +208,8 @@ struct vser_device {
  *                   one per %VSER_UEVENT_DELAY: a host flooding PORT_OPEN
  *                   toggles gets its changes merged
  * @waitq:           readers, writers and pollers
- * @async:           fasync list for SIGIO
+ * @async:           fasync list for SIGIO; changed by fasync_helper() and
+ *                   read by kill_fasync(), which do their own locking
  */
 struct vser_port {
 	struct vser_device *vsdev;
