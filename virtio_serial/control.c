@@ -370,7 +370,7 @@ static void vser_ctrl_handle(struct vser_device *vsdev,
 		vser_ctrl_reannounce(port);
 		break;
 	case VSER_CTRL_REMOVE:
-		vser_port_unplug(port);
+		vser_port_unplug(port, false);
 		break;
 	case VSER_CTRL_CONSOLE:
 		spin_lock_irq(&port->lock);

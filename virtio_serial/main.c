@@ -117,8 +117,10 @@ static void vser_remove_common(struct vser_device *vsdev, bool freezing)
 		if (freezing)
 			vser_port_freeze(port);
 		else
-			vser_port_unplug(port);
+			vser_port_unplug(port, true);
 	}
+	/* The device is reset: what removed ports left is ours again. */
+	vser_parked_free(vsdev);
 	mutex_unlock(&vsdev->ctrl_mutex);
 
 	if (!vsdev->vqs)
@@ -183,8 +185,10 @@ static int vser_probe(struct virtio_device *vdev)
 			       GFP_KERNEL);
 	vsdev->ctrl_items = kcalloc(VSER_CTRL_BUDGET,
 				    sizeof(*vsdev->ctrl_items), GFP_KERNEL);
+	vsdev->parked = kcalloc(vsdev->max_ports, sizeof(*vsdev->parked),
+				GFP_KERNEL);
 	err = -ENOMEM;
-	if (!vsdev->ports || !vsdev->ctrl_items)
+	if (!vsdev->ports || !vsdev->ctrl_items || !vsdev->parked)
 		goto put_device;
 	err = alloc_chrdev_region(&vsdev->chr_base, 0, vsdev->max_ports,
 				  "virtio-portsdev");

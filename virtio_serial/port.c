@@ -25,6 +25,7 @@ static void vser_device_release(struct kref *kref)
 						 kref);
 
 	put_device(&vsdev->vdev->dev);
+	kfree(vsdev->parked);
 	kfree(vsdev->ctrl_items);
 	kfree(vsdev->ports);
 	kfree(vsdev);
@@ -177,6 +178,103 @@ static struct vser_port *vser_port_alloc(struct vser_device *vsdev, u32 id)
 }
 
 /*
+ * A new port with the id of a removed one takes over the buffers the old
+ * one left on the (never reset) queues, so that none is lost or freed.
+ */
+static void vser_port_adopt(struct vser_port *port)
+{
+	struct vser_parked *parked = port->vsdev->parked[port->id];
+
+	if (!parked)
+		return;
+	port->vsdev->parked[port->id] = NULL;
+	memcpy(port->rx_bufs, parked->rx, sizeof(port->rx_bufs));
+	spin_lock_irq(&port->tx_lock);
+	port->tx = parked->tx;
+	spin_unlock_irq(&port->tx_lock);
+	kfree(parked);
+}
+
+/**
+ * vser_parked_free() - free what removed ports left on their queues.
+ * @vsdev: the device, reset; the caller holds its ctrl_mutex
+ *
+ * Detaches the buffers from the queues first, which frees the indirect
+ * descriptor tables the ring allocated for them.
+ */
+void vser_parked_free(struct vser_device *vsdev)
+{
+	struct vser_parked *parked;
+	unsigned int i, rx;
+	u32 id;
+
+	for (id = 0; id < vsdev->max_ports; id++) {
+		parked = vsdev->parked[id];
+		if (!parked)
+			continue;
+		vsdev->parked[id] = NULL;
+		rx = id ? 2 * (id + 1) : 0;
+		while (vsdev->vqs && virtqueue_detach_unused_buf(vsdev->vqs[rx]))
+			;
+		while (vsdev->vqs &&
+		       virtqueue_detach_unused_buf(vsdev->vqs[rx + 1]))
+			;
+		for (i = 0; i < VSER_RX_BUFS; i++)
+			vser_buf_free(parked->rx[i]);
+		vser_tx_slots_free(parked->tx);
+		kfree(parked);
+	}
+}
+
+/*
+ * PORT_REMOVE: the device has not reset the port's queues and may still
+ * write into its receive buffers or read its transmit slots.  Free only
+ * what is off the queues (unread data), and park the rest for a reset or
+ * for a new port with the same id.  Without memory to park them, the
+ * buffers are leaked rather than freed under the device.
+ */
+static void vser_port_park(struct vser_port *port)
+{
+	struct vser_parked *parked = kzalloc(sizeof(*parked), GFP_KERNEL);
+	struct vser_device *vsdev = port->vsdev;
+	struct vser_buf *buf;
+	unsigned int i;
+
+	mutex_lock(&port->read_mutex);
+	spin_lock_irq(&port->rx_lock);
+	port->in_vq = NULL;
+	spin_unlock_irq(&port->rx_lock);
+	for (i = 0; i < VSER_RX_BUFS; i++) {
+		buf = port->rx_bufs[i];
+		port->rx_bufs[i] = NULL;
+		/* On the rx_ready list: filled, so off the queue. */
+		if (buf && !list_empty(&buf->list))
+			vser_buf_free(buf);
+		else if (parked)
+			parked->rx[i] = buf;
+	}
+	INIT_LIST_HEAD(&port->rx_ready);
+	mutex_unlock(&port->read_mutex);
+
+	mutex_lock(&port->write_mutex);
+	spin_lock_irq(&port->tx_lock);
+	port->out_vq = NULL;
+	if (parked)
+		parked->tx = port->tx;
+	/* Parked, or leaked: the device may still read the slots. */
+	port->tx = NULL;
+	spin_unlock_irq(&port->tx_lock);
+	mutex_unlock(&port->write_mutex);
+
+	if (!parked) {
+		dev_warn(&vsdev->vdev->dev, "port %u: buffers leaked after removal\n",
+			 port->id);
+		return;
+	}
+	vsdev->parked[port->id] = parked;
+}
+
+/*
  * Undo what vser_port_add() did before the port became reachable: clear
  * its queue pointers and mark it unplugged, so that nothing touches the
  * device's queues through it, then drop the table's reference.
@@ -253,6 +351,7 @@ int vser_port_add(struct vser_device *vsdev, u32 id)
 		goto discard;
 	}
 
+	vser_port_adopt(port);
 	/* Interrupts find the port from here on. */
 	spin_lock_irq(&vsdev->ports_lock);
 	vsdev->ports[id] = port;
@@ -280,12 +379,12 @@ refuse:
 /**
  * vser_port_unplug() - remove a port: no new opens, every waiter woken,
  * buffers taken back from the device.
- * @port: the port; the caller holds the device's ctrl_mutex
- *
- * The device must not use the port's queues any more: it sent
- * PORT_REMOVE, or it has been reset.
+ * @port:  the port; the caller holds the device's ctrl_mutex
+ * @reset: the device has been reset, so its buffers can be freed; else
+ *         (PORT_REMOVE) the device may still use them: they are parked
+ *         until a reset, or until a port with the same id is added
  */
-void vser_port_unplug(struct vser_port *port)
+void vser_port_unplug(struct vser_port *port, bool reset)
 {
 	struct vser_device *vsdev = port->vsdev;
 	bool was_open;
@@ -308,6 +407,11 @@ void vser_port_unplug(struct vser_port *port)
 	cdev_del(port->cdev);
 
 	/* Waiters have seen @unplugged and let go of the mutexes. */
+	if (!reset) {
+		vser_port_park(port);
+		vser_port_put(port);
+		return;
+	}
 	mutex_lock(&port->read_mutex);
 	vser_rx_drain(port);
 	spin_lock_irq(&port->rx_lock);

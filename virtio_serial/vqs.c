@@ -78,17 +78,20 @@ int vser_buf_add_in(struct virtqueue *vq, struct vser_buf *buf)
  * @port: a port with a receive queue; the caller holds the device's
  *        ctrl_mutex, which serialises every change of @port->rx_bufs
  *
- * Return: 0, or -ENOMEM when no buffer at all could be queued.
+ * Return: 0, or -ENOMEM when the port has no receive buffer at all.
  */
 int vser_rx_fill(struct vser_port *port)
 {
-	unsigned int i, queued = 0;
+	unsigned int i, queued = 0, have = 0;
 	struct vser_buf *buf;
 	bool kick = false;
 
 	for (i = 0; i < VSER_RX_BUFS; i++) {
-		if (port->rx_bufs[i])
+		/* Taken over from a removed port, still on the queue. */
+		if (port->rx_bufs[i]) {
+			have++;
 			continue;
+		}
 		buf = vser_buf_alloc(GFP_KERNEL);
 		if (!buf)
 			break;
@@ -110,7 +113,7 @@ int vser_rx_fill(struct vser_port *port)
 	spin_unlock_irq(&port->rx_lock);
 	if (kick)
 		virtqueue_notify(port->in_vq);
-	return queued ? 0 : -ENOMEM;
+	return queued || have ? 0 : -ENOMEM;
 }
 
 /**
@@ -215,8 +218,12 @@ void vser_rx_intr(struct virtqueue *vq)
 	spin_unlock_irqrestore(&vsdev->ports_lock, flags);
 }
 
-/* Free a slot array and whichever of its pages were allocated. */
-static void vser_tx_slots_free(struct vser_txslot *tx)
+/**
+ * vser_tx_slots_free() - free a slot array and whichever of its pages
+ * were allocated.
+ * @tx: the array, or NULL
+ */
+void vser_tx_slots_free(struct vser_txslot *tx)
 {
 	unsigned int i, j;
 

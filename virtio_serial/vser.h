@@ -117,6 +117,17 @@ struct vser_ctrl_item {
 };
 
 /**
+ * struct vser_parked - buffers of a removed port that the device may
+ * still use: its queues are not reset until the device is.
+ * @rx: receive buffers still on the port's receive queue
+ * @tx: transmit slots, some perhaps still on its transmit queue
+ */
+struct vser_parked {
+	struct vser_buf *rx[VSER_RX_BUFS];
+	struct vser_txslot *tx;
+};
+
+/**
  * struct vser_device - one virtio-serial device (a controller).
  * @vdev:          the virtio device; its struct device is pinned
  *                 (get_device()) for the life of this structure, but its
@@ -144,6 +155,9 @@ struct vser_ctrl_item {
  * @ctrl_items:    checked messages not handled yet, %VSER_CTRL_BUDGET of
  *                 them, a ring from @ctrl_head, @ctrl_count long
  *                 (@ctrl_mutex; emptied at remove and freeze)
+ * @parked:        per port id, the buffers of a port removed by
+ *                 PORT_REMOVE, kept until the device is reset or the id
+ *                 is added again (@ctrl_mutex)
  * @ctrl_head:     first message of @ctrl_items
  * @ctrl_count:    messages in @ctrl_items
  */
@@ -166,6 +180,7 @@ struct vser_device {
 	dev_t chr_base;
 	struct vser_buf *ctrl_bufs[VSER_CTRL_RX_BUFS];
 	struct vser_ctrl_item *ctrl_items;
+	struct vser_parked **parked;
 	unsigned int ctrl_head;
 	unsigned int ctrl_count;
 };
@@ -285,7 +300,8 @@ void vser_ctrl_intr(struct virtqueue *vq);
 
 /* port.c */
 int vser_port_add(struct vser_device *vsdev, u32 id);
-void vser_port_unplug(struct vser_port *port);
+void vser_port_unplug(struct vser_port *port, bool reset);
+void vser_parked_free(struct vser_device *vsdev);
 void vser_port_put(struct vser_port *port);
 struct vser_port *vser_port_get_by_devt(dev_t devt);
 struct vser_port *vser_port_lookup(struct vser_device *vsdev, u32 id);
@@ -308,6 +324,7 @@ void vser_rx_drain(struct vser_port *port);
 void vser_rx_discard(struct vser_port *port);
 int vser_tx_alloc(struct vser_port *port);
 void vser_tx_free(struct vser_port *port);
+void vser_tx_slots_free(struct vser_txslot *tx);
 void vser_tx_set_queue(struct vser_port *port, struct virtqueue *vq);
 bool vser_tx_reclaim(struct vser_port *port);
 void vser_rx_intr(struct virtqueue *vq);
