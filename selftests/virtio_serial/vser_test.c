@@ -3,9 +3,11 @@
  * virtio_serial against real QEMU: names and links, data both ways,
  * blocking and non-blocking semantics, poll, SIGIO codes, PORT_OPEN seen
  * by QEMU, one opener, module refcount, and hot-unplug of a port and of a
- * controller with readers blocked.  Machine: selftests/pvtest/suites.py
+ * controller with readers blocked, and a port plugged in again.
+ * Machine: selftests/pvtest/suites.py
  * (virtio_serial.io).  The tests run in order: the unplugs come last.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -57,6 +59,55 @@ static int unplug_device(const char *id)
 	return hostctl(reply, sizeof(reply),
 		       "qmp {\"execute\": \"device_del\", \"arguments\": {\"id\": \"%s\"}}",
 		       id);
+}
+
+/* The /dev node of the port called @name, from sysfs; 0 if found. */
+static int find_by_name(const char *name, char *dev, size_t len)
+{
+	char path[512], got[300];
+	struct dirent *de;
+	int ret = -1;
+	DIR *dir;
+	FILE *f;
+
+	dir = opendir("/sys/class/virtio-ports");
+	if (!dir)
+		return -1;
+	while (ret && (de = readdir(dir))) {
+		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name",
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(got, sizeof(got), f)) {
+			got[strcspn(got, "\n")] = '\0';
+			if (!strcmp(got, name)) {
+				snprintf(dev, len, "/dev/%s", de->d_name);
+				ret = 0;
+			}
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return ret;
+}
+
+/* QMP device_add of a virtserialport; the reply is in @reply. */
+static int add_port(const char *bus, int nr, const char *chardev,
+		    const char *id, const char *name)
+{
+	char args[512];
+	int len;
+
+	len = snprintf(args, sizeof(args),
+		       "{\"driver\": \"virtserialport\", \"bus\": \"%s\", ",
+		       bus);
+	snprintf(args + len, sizeof(args) - len,
+		 "\"nr\": %d, \"chardev\": \"%s\", \"id\": \"%s\", \"name\": \"%s\"}",
+		 nr, chardev, id, name);
+	return hostctl(reply, sizeof(reply),
+		       "qmp {\"execute\": \"device_add\", \"arguments\": %s}",
+		       args);
 }
 
 /* Wait until poll() shows @bit set (@set) or clear on @fd. */
@@ -567,6 +618,41 @@ TEST(unplug_port_with_blocked_reader)
 			     "event DEVICE_DELETED 20000 {\"device\": \"p2\"}"))
 		TH_LOG("%s", reply);
 	EXPECT_EQ(0, access(PORT0, F_OK));
+}
+
+/*
+ * Plug the unplugged port in again with the same number: the new port
+ * takes over the buffers the old one left on its queues, and moves data.
+ */
+TEST(replug_port)
+{
+	char buf[16], dev[300];
+	int i, fd = -1;
+
+	ASSERT_EQ(0, add_port("vser0.0", 2, "ch-p2", "p2b",
+			      "org.pvguest.test.1")) TH_LOG("%s", reply);
+	/*
+	 * Open the char device, not the link: the uevent helper of the old
+	 * port's removal may run after the new link is made, and remove it
+	 * (both point at the same vport name).
+	 */
+	for (i = 0; i < 200 && fd < 0; i++) {
+		if (!find_by_name("org.pvguest.test.1", dev, sizeof(dev)))
+			fd = open(dev, O_RDWR);
+		if (fd < 0)
+			usleep(100000);
+	}
+	ASSERT_LE(0, fd) TH_LOG("open: %s", strerror(errno));
+	ASSERT_EQ(0, host("connect %s", "p2"));
+	ASSERT_EQ(0, wait_revents(fd, POLLHUP, 0));
+	ASSERT_EQ(0, hostctl(reply, sizeof(reply), "send p2 78797a"));
+	EXPECT_EQ(3, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "xyz", 3));
+	EXPECT_EQ(2, write(fd, "ok", 2));
+	EXPECT_EQ(0, hostctl(reply, sizeof(reply), "recv p2 2 10000"));
+	EXPECT_STREQ("6f6b", reply);
+	host("disconnect %s", "p2");
+	close(fd);
 }
 
 TEST(unplug_controller_with_blocked_reader)
