@@ -28,14 +28,21 @@ static u16 vser_get16(const u8 *p, bool little_endian)
 	return __virtio16_to_cpu(little_endian, v);
 }
 
+/* The bytes a port name may hold: safe in a path and in a udev rule. */
+static bool vser_name_char_ok(unsigned char c)
+{
+	return isalnum(c) || (c && strchr("._:@+-", c));
+}
+
 /**
  * vser_name_check() - check a port name from the device.
  * @name: the name, not NUL-terminated
  * @len:  its length in bytes
  * @why:  set to the reason when the name is refused
  *
- * A name becomes a file name under /dev/virtio-ports: it must be 1 to
- * %VSER_NAME_MAX printable bytes, with no '/', and not "." or "..".
+ * A name becomes a file name under /dev/virtio-ports and a word of a udev
+ * SYMLINK (which older udev splits on whitespace): it must be 1 to
+ * %VSER_NAME_MAX bytes of [A-Za-z0-9._:@+-], and not "." or "..".
  *
  * Return: 0 if the name is acceptable, -EINVAL otherwise.
  */
@@ -57,14 +64,8 @@ int vser_name_check(const char *name, size_t len, const char **why)
 		return -EINVAL;
 	}
 	for (i = 0; i < len; i++) {
-		unsigned char c = name[i];
-
-		if (c == '/') {
-			*why = "name contains '/'";
-			return -EINVAL;
-		}
-		if (c < 0x20 || c == 0x7f) {
-			*why = "name contains a control byte";
+		if (!vser_name_char_ok(name[i])) {
+			*why = "name has a byte outside [A-Za-z0-9._:@+-]";
 			return -EINVAL;
 		}
 	}
@@ -74,14 +75,16 @@ EXPORT_SYMBOL_IF_KUNIT(vser_name_check);
 
 /**
  * vser_ctrl_parse() - parse and check one control message.
- * @buf:           the bytes the device wrote
- * @len:           how many (already bounded by the buffer size)
+ * @buf:           the bytes the device wrote, in a %VSER_CTRL_BUF_SIZE
+ *                 buffer
+ * @len:           how many, as the device says (the used length)
  * @little_endian: the device's byte order (virtio_is_little_endian())
  * @msg:           the message, filled on success
  * @why:           set to the reason when the message is refused
  *
- * Checks what can be checked without the device's state: the length, the
- * event, the value of PORT_OPEN, the payload of RESIZE and PORT_NAME.
+ * Checks what can be checked without the device's state: the used
+ * length against the buffer and the header, the event, the value of
+ * PORT_OPEN, the payload of RESIZE and PORT_NAME.
  * Events only a driver sends (DEVICE_READY, PORT_READY) are refused.
  *
  * Return: 0, or -EINVAL when the message must be dropped.
@@ -94,6 +97,10 @@ int vser_ctrl_parse(const void *buf, size_t len, bool little_endian,
 	const u8 *p = buf;
 
 	memset(msg, 0, sizeof(*msg));
+	if (len > VSER_CTRL_BUF_SIZE) {
+		*why = "used length larger than the buffer";
+		return -EINVAL;
+	}
 	if (len < hdr) {
 		*why = "message shorter than its header";
 		return -EINVAL;
@@ -184,8 +191,10 @@ void vser_ctrl_ack(struct virtqueue *vq)
 	void *msg;
 
 	spin_lock_irqsave(&vsdev->ctrl_lock, flags);
-	while ((msg = virtqueue_get_buf(vq, &len)))
+	while ((msg = virtqueue_get_buf(vq, &len))) {
 		kfree(msg);
+		vsdev->ctrl_room = true;
+	}
 	spin_unlock_irqrestore(&vsdev->ctrl_lock, flags);
 	wake_up(&vsdev->ctrl_wait);
 }
@@ -205,7 +214,12 @@ void vser_ctrl_intr(struct virtqueue *vq)
 	spin_unlock_irqrestore(&vsdev->ctrl_lock, flags);
 }
 
-/* Try once to queue @cpkt; -ENOSPC when the queue is full. */
+/*
+ * Try once to queue @cpkt; -ENOSPC when the queue is full, and then
+ * @ctrl_room is clear until the device returns a buffer.  @vqs is only
+ * looked at under ctrl_lock with @removed clear: remove and freeze set
+ * @removed under that lock before they delete the queues.
+ */
 static int vser_ctrl_queue(struct vser_device *vsdev,
 			   struct virtio_console_control *cpkt)
 {
@@ -227,6 +241,8 @@ static int vser_ctrl_queue(struct vser_device *vsdev,
 	err = virtqueue_add_outbuf(vq, &sg, 1, cpkt, GFP_ATOMIC);
 	if (!err)
 		virtqueue_kick(vq);
+	else if (err == -ENOSPC)
+		vsdev->ctrl_room = false;
 unlock:
 	spin_unlock_irq(&vsdev->ctrl_lock);
 	return err;
@@ -247,7 +263,7 @@ unlock:
  */
 int vser_ctrl_send(struct vser_device *vsdev, u32 id, u16 event, u16 value)
 {
-	struct virtio_device *vdev = vsdev->vdev;
+	bool le = vsdev->little_endian;
 	struct virtio_console_control *cpkt;
 	long left = VSER_CTRL_SEND_TIMEOUT;
 	int err;
@@ -257,42 +273,80 @@ int vser_ctrl_send(struct vser_device *vsdev, u32 id, u16 event, u16 value)
 	cpkt = kzalloc(sizeof(*cpkt), GFP_KERNEL);
 	if (!cpkt)
 		return -ENOMEM;
-	cpkt->id = cpu_to_virtio32(vdev, id);
-	cpkt->event = cpu_to_virtio16(vdev, event);
-	cpkt->value = cpu_to_virtio16(vdev, value);
+	cpkt->id = __cpu_to_virtio32(le, id);
+	cpkt->event = __cpu_to_virtio16(le, event);
+	cpkt->value = __cpu_to_virtio16(le, value);
 
+	/* Both flags change under ctrl_lock; wake_up() orders the reads. */
 	while ((err = vser_ctrl_queue(vsdev, cpkt)) == -ENOSPC && left > 0)
 		left = wait_event_timeout(vsdev->ctrl_wait,
-					  vsdev->vqs[3]->num_free ||
+					  READ_ONCE(vsdev->ctrl_room) ||
 					  READ_ONCE(vsdev->removed), left);
 	if (err) {
 		kfree(cpkt);
 		if (err == -ENOSPC)
 			err = -ETIMEDOUT;
 		if (err != -ENODEV)
-			dev_warn_ratelimited(&vdev->dev,
+			dev_warn_ratelimited(&vsdev->vdev->dev,
 					     "control message %u for port %u not sent: %d\n",
 					     event, id, err);
 	}
 	return err;
 }
 
-static void vser_ctrl_port_add(struct vser_device *vsdev,
-			       struct vser_ctrl_msg *msg,
-			       struct vser_port *port)
+/**
+ * vser_ctrl_decide() - what to do with a parsed control message.
+ * @msg:       a message vser_ctrl_parse() accepted
+ * @max_ports: the number of ports the device announced
+ * @exists:    a port with @msg's id exists
+ * @announced: that port was announced to the device (PORT_READY) since
+ *             the last reset
+ * @why:       set to the reason when the message is ignored
+ *
+ * The port bookkeeping, as a pure function.  A PORT_ADD for an existing
+ * port is expected after a reset (restore) and answered as for a new
+ * port; a second PORT_ADD without a reset between is ignored.
+ *
+ * Return: a &enum vser_ctrl_action; %VSER_CTRL_IGNORE with @why set when
+ * the message must be dropped.
+ */
+enum vser_ctrl_action vser_ctrl_decide(const struct vser_ctrl_msg *msg,
+				       u32 max_ports, bool exists,
+				       bool announced, const char **why)
 {
-	if (!port) {
-		vser_port_add(vsdev, msg->id);
-		return;
+	int err = vser_ctrl_check_id(msg, max_ports, exists, why);
+
+	if (err == -EEXIST && !announced)
+		return VSER_CTRL_REANNOUNCE;
+	if (err)
+		return VSER_CTRL_IGNORE;
+	switch (msg->event) {
+	case VIRTIO_CONSOLE_PORT_ADD:
+		return VSER_CTRL_ADD;
+	case VIRTIO_CONSOLE_PORT_REMOVE:
+		return VSER_CTRL_REMOVE;
+	case VIRTIO_CONSOLE_CONSOLE_PORT:
+		return VSER_CTRL_CONSOLE;
+	case VIRTIO_CONSOLE_RESIZE:
+		return VSER_CTRL_RESIZE;
+	case VIRTIO_CONSOLE_PORT_OPEN:
+		return VSER_CTRL_OPEN;
+	case VIRTIO_CONSOLE_PORT_NAME:
+		return VSER_CTRL_NAME;
 	}
-	/*
-	 * After a reset (restore) the device announces its ports again:
-	 * answer as if they were new, and tell it which ones are open.
-	 */
+	*why = "unknown event";
+	return VSER_CTRL_IGNORE;
+}
+EXPORT_SYMBOL_IF_KUNIT(vser_ctrl_decide);
+
+/* After a reset: tell the device again which ports are ready and open. */
+static void vser_ctrl_reannounce(struct vser_port *port)
+{
 	port->announced = true;
-	vser_ctrl_send(vsdev, port->id, VIRTIO_CONSOLE_PORT_READY, 1);
+	vser_ctrl_send(port->vsdev, port->id, VIRTIO_CONSOLE_PORT_READY, 1);
 	if (READ_ONCE(port->guest_connected))
-		vser_ctrl_send(vsdev, port->id, VIRTIO_CONSOLE_PORT_OPEN, 1);
+		vser_ctrl_send(port->vsdev, port->id,
+			       VIRTIO_CONSOLE_PORT_OPEN, 1);
 }
 
 static void vser_ctrl_handle(struct vser_device *vsdev,
@@ -301,85 +355,126 @@ static void vser_ctrl_handle(struct vser_device *vsdev,
 	struct device *dev = &vsdev->vdev->dev;
 	struct vser_port *port;
 	const char *why;
-	int err;
 
 	port = vser_port_lookup(vsdev, msg->id);
-	err = vser_ctrl_check_id(msg, vsdev->max_ports, port, &why);
-	if (err == -EEXIST && !port->announced)
-		err = 0;
-	if (err) {
+	switch (vser_ctrl_decide(msg, vsdev->max_ports, port,
+				 port && port->announced, &why)) {
+	case VSER_CTRL_IGNORE:
 		dev_warn_ratelimited(dev, "control event %u, port %u: %s; ignored\n",
 				     msg->event, msg->id, why);
-		return;
-	}
-
-	switch (msg->event) {
-	case VIRTIO_CONSOLE_PORT_ADD:
-		vser_ctrl_port_add(vsdev, msg, port);
 		break;
-	case VIRTIO_CONSOLE_PORT_REMOVE:
-		vser_port_unplug(port);
+	case VSER_CTRL_ADD:
+		vser_port_add(vsdev, msg->id);
 		break;
-	case VIRTIO_CONSOLE_CONSOLE_PORT:
+	case VSER_CTRL_REANNOUNCE:
+		vser_ctrl_reannounce(port);
+		break;
+	case VSER_CTRL_REMOVE:
+		vser_port_unplug(port, false);
+		break;
+	case VSER_CTRL_CONSOLE:
 		spin_lock_irq(&port->lock);
 		port->console = true;
 		spin_unlock_irq(&port->lock);
 		dev_warn_ratelimited(dev, "port %u is a console port: hvc consoles are not supported yet; port refused\n",
 				     msg->id);
+		/* The spec wants this answer even though no hvc is there. */
+		vser_ctrl_send(vsdev, msg->id, VIRTIO_CONSOLE_PORT_OPEN, 1);
 		break;
-	case VIRTIO_CONSOLE_RESIZE:
+	case VSER_CTRL_RESIZE:
 		dev_dbg(dev, "port %u: resize to %u columns, %u rows ignored (not a console)\n",
 			msg->id, msg->cols, msg->rows);
 		break;
-	case VIRTIO_CONSOLE_PORT_OPEN:
+	case VSER_CTRL_OPEN:
 		vser_port_set_host(port, msg->value);
 		break;
-	case VIRTIO_CONSOLE_PORT_NAME:
+	case VSER_CTRL_NAME:
 		vser_port_set_name(port, msg->name, msg->name_len);
 		break;
 	}
 }
 
+/*
+ * Take the messages the device has written, check each, keep a copy of
+ * the good ones in @ctrl_items, and give every buffer straight back:
+ * QEMU drops a control message when it finds no free buffer, announces
+ * all its ports at once, and answers each PORT_READY with up to three
+ * messages.  Takes at most *@budget buffers.
+ */
+static void vser_ctrl_collect(struct vser_device *vsdev,
+			      struct virtqueue *vq, unsigned int *budget)
+	__must_hold(&vsdev->ctrl_mutex)
+{
+	struct vser_ctrl_item *item;
+	struct vser_buf *buf;
+	bool added = false;
+	const char *why;
+	unsigned int len;
+
+	while (*budget && vsdev->ctrl_count < VSER_CTRL_BUDGET &&
+	       (buf = virtqueue_get_buf(vq, &len))) {
+		(*budget)--;
+		item = &vsdev->ctrl_items[(vsdev->ctrl_head + vsdev->ctrl_count) %
+					  VSER_CTRL_BUDGET];
+		if (vser_ctrl_parse(buf->data, len, vsdev->little_endian,
+				    &item->msg, &why)) {
+			dev_warn_ratelimited(&vsdev->vdev->dev,
+					     "control message of %u bytes: %s; dropped\n",
+					     len, why);
+		} else {
+			if (item->msg.name) {
+				memcpy(item->name, item->msg.name,
+				       item->msg.name_len);
+				item->msg.name = item->name;
+			}
+			vsdev->ctrl_count++;
+		}
+		/*
+		 * Hand the page back all zero, so that a later message can
+		 * never pick up bytes of this one (a name, say) beyond what
+		 * the device writes then.
+		 */
+		memset(buf->data, 0, min_t(size_t, len, VSER_CTRL_BUF_SIZE));
+		if (vser_buf_add_in(vq, buf))
+			dev_warn_ratelimited(&vsdev->vdev->dev,
+					     "control buffer lost\n");
+		else
+			added = true;
+	}
+	if (added)
+		virtqueue_kick(vq);
+}
+
 /**
  * vser_ctrl_work() - handle the control messages the device has sent.
  * @work: &vser_device.ctrl_work
+ *
+ * Handles at most %VSER_CTRL_BUDGET messages per run, then yields.
+ * Before each message it collects what has arrived meanwhile, so that
+ * the device always finds free buffers for its answers.
  */
 void vser_ctrl_work(struct work_struct *work)
 {
 	struct vser_device *vsdev = container_of(work, struct vser_device,
 						 ctrl_work);
-	bool le = virtio_is_little_endian(vsdev->vdev);
-	struct virtqueue *vq = vsdev->vqs[2];
 	unsigned int budget = VSER_CTRL_BUDGET;
-	struct vser_ctrl_msg msg;
-	struct vser_buf *buf;
-	const char *why;
-	unsigned int len;
+	struct vser_ctrl_item *item;
+	struct virtqueue *vq;
 
 	mutex_lock(&vsdev->ctrl_mutex);
-	while (!READ_ONCE(vsdev->removed) && budget &&
-	       (buf = virtqueue_get_buf(vq, &len))) {
-		budget--;
-		if (len > VSER_CTRL_BUF_SIZE) {
-			dev_warn_ratelimited(&vsdev->vdev->dev,
-					     "control message: used length %u exceeds the %lu-byte buffer; dropped\n",
-					     len, VSER_CTRL_BUF_SIZE);
-		} else if (vser_ctrl_parse(buf->data, len, le, &msg, &why)) {
-			dev_warn_ratelimited(&vsdev->vdev->dev,
-					     "control message of %u bytes: %s; dropped\n",
-					     len, why);
-		} else {
-			vser_ctrl_handle(vsdev, &msg);
-		}
-		if (vser_buf_add_in(vq, buf))
-			dev_warn_ratelimited(&vsdev->vdev->dev,
-					     "control buffer lost\n");
+	/* Remove and freeze cancel this work before they delete the queues. */
+	vq = vsdev->vqs ? vsdev->vqs[2] : NULL;
+	while (vq && !READ_ONCE(vsdev->removed)) {
+		vser_ctrl_collect(vsdev, vq, &budget);
+		if (!vsdev->ctrl_count)
+			break;
+		item = &vsdev->ctrl_items[vsdev->ctrl_head];
+		vsdev->ctrl_head = (vsdev->ctrl_head + 1) % VSER_CTRL_BUDGET;
+		vsdev->ctrl_count--;
+		vser_ctrl_handle(vsdev, &item->msg);
 	}
-	if (!READ_ONCE(vsdev->removed)) {
-		virtqueue_kick(vq);
-		/* Budget spent: let others run, then carry on. */
-		if (!budget)
-			schedule_work(&vsdev->ctrl_work);
-	}
+	/* Budget spent: let others run, then carry on. */
+	if (vq && !READ_ONCE(vsdev->removed) && !budget)
+		schedule_work(&vsdev->ctrl_work);
 	mutex_unlock(&vsdev->ctrl_mutex);
 }

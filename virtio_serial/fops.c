@@ -43,6 +43,7 @@ static int vser_open(struct inode *inode, struct file *file)
 
 	if (!port)
 		return -ENXIO;
+	mutex_lock(&port->open_mutex);
 	spin_lock_irq(&port->lock);
 	if (port->unplugged || port->console)
 		err = -ENXIO;
@@ -53,6 +54,9 @@ static int vser_open(struct inode *inode, struct file *file)
 	if (!err)
 		port->guest_connected = true;
 	spin_unlock_irq(&port->lock);
+	if (err == -ENXIO && port->console)
+		dev_warn_ratelimited(port->dev, "port %u is a console: hvc consoles are not supported yet; open refused\n",
+				     port->id);
 	if (err)
 		goto put_port;
 
@@ -67,6 +71,7 @@ static int vser_open(struct inode *inode, struct file *file)
 	file->private_data = port;
 	stream_open(inode, file);
 	vser_ctrl_send(port->vsdev, port->id, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	mutex_unlock(&port->open_mutex);
 	return 0;
 
 disconnect:
@@ -74,6 +79,7 @@ disconnect:
 	port->guest_connected = false;
 	spin_unlock_irq(&port->lock);
 put_port:
+	mutex_unlock(&port->open_mutex);
 	vser_port_put(port);
 	return err;
 }
@@ -83,7 +89,8 @@ static int vser_release(struct inode *inode, struct file *file)
 	struct vser_port *port = file->private_data;
 	bool unplugged;
 
-	fasync_helper(-1, file, 0, &port->async);
+	/* __fput() has removed the file from @async already (FASYNC). */
+	mutex_lock(&port->open_mutex);
 	spin_lock_irq(&port->lock);
 	port->guest_connected = false;
 	unplugged = port->unplugged;
@@ -96,6 +103,7 @@ static int vser_release(struct inode *inode, struct file *file)
 		vser_ctrl_send(port->vsdev, port->id,
 			       VIRTIO_CONSOLE_PORT_OPEN, 0);
 	}
+	mutex_unlock(&port->open_mutex);
 	vser_port_put(port);
 	return 0;
 }
@@ -204,50 +212,74 @@ unlock:
 	return ret;
 }
 
-/*
- * A free transmit slot, marked busy, or NULL.  Reclaims finished slots
- * first; when none is free, turns the transmit interrupt on (it stays off
- * otherwise) and notes that the queue was found full.
- */
-static struct vser_txslot *vser_tx_get(struct vser_port *port)
+/* A free slot the queue has room for, or NULL; caller holds tx_lock. */
+static struct vser_txslot *vser_tx_find(struct vser_port *port)
+	__must_hold(&port->tx_lock)
 {
-	struct vser_txslot *slot = NULL;
 	unsigned int i;
 
-	spin_lock_irq(&port->tx_lock);
+	if (port->out_vq->num_free < port->tx_pages)
+		return NULL;
+	for (i = 0; i < port->tx_nslots; i++)
+		if (!port->tx[i].busy)
+			return &port->tx[i];
+	return NULL;
+}
+
+/*
+ * Reclaim finished slots, then look for room.  When there is none, turn
+ * the transmit interrupt on (it stays off otherwise) and note that the
+ * queue was found full; if the device completed buffers meanwhile
+ * (virtqueue_enable_cb() says so), reclaim and look again, since no
+ * interrupt will come for those.  A writer that reclaims clears
+ * @tx_full: it has seen the room itself.
+ */
+static struct vser_txslot *vser_tx_room(struct vser_port *port)
+	__must_hold(&port->tx_lock)
+{
+	struct vser_txslot *slot;
+
 	if (!port->out_vq || !port->tx || !READ_ONCE(port->host_connected))
-		goto unlock;
-	vser_tx_reclaim(port);
-	for (i = 0; i < VSER_TX_SLOTS; i++) {
-		if (!port->tx[i].busy) {
-			slot = &port->tx[i];
-			slot->busy = true;
-			goto unlock;
+		return NULL;
+	if (vser_tx_reclaim(port))
+		port->tx_full = false;
+	slot = vser_tx_find(port);
+	if (slot)
+		return slot;
+	port->tx_full = true;
+	while (!virtqueue_enable_cb(port->out_vq)) {
+		if (!vser_tx_reclaim(port))
+			break;
+		slot = vser_tx_find(port);
+		if (slot) {
+			port->tx_full = false;
+			return slot;
 		}
 	}
-	port->tx_full = true;
-	if (!virtqueue_enable_cb(port->out_vq))
-		vser_tx_reclaim(port);
-unlock:
+	return NULL;
+}
+
+/* A free transmit slot, marked busy, or NULL. */
+static struct vser_txslot *vser_tx_get(struct vser_port *port)
+{
+	struct vser_txslot *slot;
+
+	spin_lock_irq(&port->tx_lock);
+	slot = vser_tx_room(port);
+	if (slot)
+		slot->busy = true;
 	spin_unlock_irq(&port->tx_lock);
 	return slot;
 }
 
 static bool vser_writable(struct vser_port *port)
 {
-	unsigned int i;
-	bool ret = false;
+	bool ret;
 
 	if (READ_ONCE(port->unplugged))
 		return true;
 	spin_lock_irq(&port->tx_lock);
-	if (port->out_vq && port->tx && READ_ONCE(port->host_connected)) {
-		vser_tx_reclaim(port);
-		for (i = 0; i < VSER_TX_SLOTS && !ret; i++)
-			ret = !port->tx[i].busy;
-		if (!ret && !virtqueue_enable_cb(port->out_vq))
-			ret = vser_tx_reclaim(port);
-	}
+	ret = vser_tx_room(port);
 	spin_unlock_irq(&port->tx_lock);
 	return ret;
 }
@@ -259,13 +291,14 @@ static bool vser_writable(struct vser_port *port)
 static ssize_t vser_tx_send(struct vser_port *port, struct vser_txslot *slot,
 			    struct iov_iter *from, bool *kick)
 {
+	unsigned int pages = READ_ONCE(port->tx_pages);
 	struct scatterlist sg[VSER_TX_SLOT_PAGES];
 	size_t total = 0, n, want;
 	unsigned int nents = 0;
 	int err;
 
 	sg_init_table(sg, VSER_TX_SLOT_PAGES);
-	while (nents < VSER_TX_SLOT_PAGES && iov_iter_count(from)) {
+	while (nents < pages && iov_iter_count(from)) {
 		want = min_t(size_t, PAGE_SIZE, iov_iter_count(from));
 		n = copy_page_from_iter(slot->pages[nents], 0, want, from);
 		if (!n)
@@ -288,8 +321,11 @@ static ssize_t vser_tx_send(struct vser_port *port, struct vser_txslot *slot,
 					   GFP_ATOMIC);
 	if (!err && virtqueue_kick_prepare(port->out_vq))
 		*kick = true;
-	if (err)
+	if (err) {
+		/* Our pages are not sent: rewind the iterator. */
+		iov_iter_revert(from, total);
 		slot->busy = false;
+	}
 	spin_unlock_irq(&port->tx_lock);
 	return err ? err : total;
 
@@ -298,6 +334,18 @@ free_slot:
 	slot->busy = false;
 	spin_unlock_irq(&port->tx_lock);
 	return err;
+}
+
+/* No room: -EAGAIN, or kick what is queued and wait. */
+static int vser_tx_wait(struct vser_port *port, bool nonblock, bool *kick)
+{
+	if (nonblock)
+		return -EAGAIN;
+	if (*kick) {
+		virtqueue_notify(port->out_vq);
+		*kick = false;
+	}
+	return wait_event_interruptible(port->waitq, vser_writable(port));
 }
 
 static ssize_t vser_write_iter(struct kiocb *iocb, struct iov_iter *from)
@@ -319,25 +367,17 @@ static ssize_t vser_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			break;
 		}
 		slot = vser_tx_get(port);
-		if (!slot) {
-			if (nonblock) {
-				ret = -EAGAIN;
-				break;
-			}
-			if (kick) {
-				virtqueue_notify(port->out_vq);
-				kick = false;
-			}
-			ret = wait_event_interruptible(port->waitq,
-						       vser_writable(port));
-			if (ret)
-				break;
-			continue;
-		}
-		ret = vser_tx_send(port, slot, from, &kick);
+		/*
+		 * -ENOSPC: the queue had less room than it said (indirect
+		 * descriptors could not be allocated, say): it is full.
+		 */
+		ret = slot ? vser_tx_send(port, slot, from, &kick) : -ENOSPC;
+		if (ret == -ENOSPC)
+			ret = vser_tx_wait(port, nonblock, &kick);
+		else if (ret > 0)
+			written += ret;
 		if (ret < 0)
 			break;
-		written += ret;
 	}
 	/* write_mutex keeps out_vq alive until it is released. */
 	if (kick)

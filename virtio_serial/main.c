@@ -63,7 +63,7 @@ static void vser_port_freeze(struct vser_port *port)
 
 	mutex_lock(&port->write_mutex);
 	spin_lock_irq(&port->tx_lock);
-	while (virtqueue_detach_unused_buf(port->out_vq))
+	while (port->out_vq && virtqueue_detach_unused_buf(port->out_vq))
 		;
 	port->out_vq = NULL;
 	for (i = 0; port->tx && i < VSER_TX_SLOTS; i++)
@@ -83,14 +83,18 @@ static void vser_port_thaw(struct vser_port *port)
 	port->in_vq = vsdev->vqs[rx];
 	spin_unlock_irq(&port->rx_lock);
 	spin_lock_irq(&port->tx_lock);
-	port->out_vq = vsdev->vqs[rx + 1];
-	virtqueue_disable_cb(port->out_vq);
+	vser_tx_set_queue(port, vsdev->vqs[rx + 1]);
 	spin_unlock_irq(&port->tx_lock);
 	if (vser_rx_fill(port))
 		dev_warn(&vsdev->vdev->dev, "port %u: no receive buffers after restore\n",
 			 port->id);
 }
 
+/*
+ * Stop the device and take every buffer back.  Safe to call twice and
+ * after a restore that failed: the queues are then gone already (@vqs is
+ * NULL) and the ports hold no queue.
+ */
 static void vser_remove_common(struct vser_device *vsdev, bool freezing)
 {
 	struct vser_port *port;
@@ -104,6 +108,8 @@ static void vser_remove_common(struct vser_device *vsdev, bool freezing)
 	cancel_work_sync(&vsdev->ctrl_work);
 
 	mutex_lock(&vsdev->ctrl_mutex);
+	/* Messages from before a reset mean nothing after it. */
+	vsdev->ctrl_count = 0;
 	for (id = 0; id < vsdev->max_ports; id++) {
 		port = vsdev->ports[id];
 		if (!port)
@@ -111,10 +117,14 @@ static void vser_remove_common(struct vser_device *vsdev, bool freezing)
 		if (freezing)
 			vser_port_freeze(port);
 		else
-			vser_port_unplug(port);
+			vser_port_unplug(port, true);
 	}
+	/* The device is reset: what removed ports left is ours again. */
+	vser_parked_free(vsdev);
 	mutex_unlock(&vsdev->ctrl_mutex);
 
+	if (!vsdev->vqs)
+		return;
 	if (vsdev->multiport)
 		vser_ctrl_free(vsdev);
 	vsdev->vdev->config->del_vqs(vsdev->vdev);
@@ -153,7 +163,10 @@ static int vser_probe(struct virtio_device *vdev)
 	if (!vsdev)
 		return -ENOMEM;
 	kref_init(&vsdev->kref);
+	/* Ports and open files outlive remove(): keep @vdev's memory. */
+	get_device(&vdev->dev);
 	vsdev->vdev = vdev;
+	vsdev->little_endian = virtio_is_little_endian(vdev);
 	vsdev->removed = true;
 	spin_lock_init(&vsdev->ports_lock);
 	spin_lock_init(&vsdev->ctrl_lock);
@@ -170,8 +183,12 @@ static int vser_probe(struct virtio_device *vdev)
 	vsdev->nvqs = vsdev->multiport ? 2 * (vsdev->max_ports + 1) : 2;
 	vsdev->ports = kcalloc(vsdev->max_ports, sizeof(*vsdev->ports),
 			       GFP_KERNEL);
+	vsdev->ctrl_items = kcalloc(VSER_CTRL_BUDGET,
+				    sizeof(*vsdev->ctrl_items), GFP_KERNEL);
+	vsdev->parked = kcalloc(vsdev->max_ports, sizeof(*vsdev->parked),
+				GFP_KERNEL);
 	err = -ENOMEM;
-	if (!vsdev->ports)
+	if (!vsdev->ports || !vsdev->ctrl_items || !vsdev->parked)
 		goto put_device;
 	err = alloc_chrdev_region(&vsdev->chr_base, 0, vsdev->max_ports,
 				  "virtio-portsdev");
@@ -262,7 +279,11 @@ static struct virtio_driver vser_driver = {
 
 /*
  * virtio_console registers the same class: two drivers cannot share it.
- * Look first, because registering a duplicate class dumps a stack trace.
+ * Look first rather than rely on class_register() failing with -EEXIST:
+ * in 6.12 the duplicate kobject goes through sysfs_warn_dup(), which
+ * calls dump_stack(), and a stack trace in the log looks like (and is
+ * reported by test rigs as) a kernel bug.  The check can race with a
+ * concurrent load of virtio_console; class_register() still fails then.
  */
 static bool vser_class_taken(void)
 {

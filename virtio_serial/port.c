@@ -24,6 +24,9 @@ static void vser_device_release(struct kref *kref)
 	struct vser_device *vsdev = container_of(kref, struct vser_device,
 						 kref);
 
+	put_device(&vsdev->vdev->dev);
+	kfree(vsdev->parked);
+	kfree(vsdev->ctrl_items);
 	kfree(vsdev->ports);
 	kfree(vsdev);
 }
@@ -133,6 +136,15 @@ const struct attribute_group *vser_port_groups[] = {
 	NULL,
 };
 
+/* The host_connected change uevent, merged (see vser_port_set_host()). */
+static void vser_port_host_uevent(struct work_struct *work)
+{
+	struct vser_port *port = container_of(to_delayed_work(work),
+					      struct vser_port, host_uevent);
+
+	kobject_uevent(&port->dev->kobj, KOBJ_CHANGE);
+}
+
 static struct vser_port *vser_port_alloc(struct vser_device *vsdev, u32 id)
 {
 	struct vser_port *port = kzalloc(sizeof(*port), GFP_KERNEL);
@@ -145,23 +157,160 @@ static struct vser_port *vser_port_alloc(struct vser_device *vsdev, u32 id)
 	port->vsdev = vsdev;
 	port->id = id;
 	port->in_vq = vsdev->vqs[rx];
-	port->out_vq = vsdev->vqs[rx + 1];
 	spin_lock_init(&port->lock);
 	spin_lock_init(&port->rx_lock);
 	spin_lock_init(&port->tx_lock);
 	INIT_LIST_HEAD(&port->rx_ready);
+	mutex_init(&port->open_mutex);
 	mutex_init(&port->read_mutex);
 	mutex_init(&port->write_mutex);
 	init_waitqueue_head(&port->waitq);
-	/* Without multiport nothing will ever say the host is there. */
-	port->host_connected = !vsdev->multiport;
+	INIT_DELAYED_WORK(&port->host_uevent, vser_port_host_uevent);
+	spin_lock_irq(&port->tx_lock);
+	vser_tx_set_queue(port, vsdev->vqs[rx + 1]);
+	spin_unlock_irq(&port->tx_lock);
+	/*
+	 * Without multiport the only port is a console (VIRTIO 5.3.6.1), as
+	 * upstream drives it through hvc: refused until hvc support lands.
+	 */
+	port->console = !vsdev->multiport;
 	return port;
+}
+
+/*
+ * A new port with the id of a removed one takes over the buffers the old
+ * one left on the (never reset) queues, so that none is lost or freed.
+ */
+static void vser_port_adopt(struct vser_port *port)
+{
+	struct vser_parked *parked = port->vsdev->parked[port->id];
+
+	if (!parked)
+		return;
+	port->vsdev->parked[port->id] = NULL;
+	memcpy(port->rx_bufs, parked->rx, sizeof(port->rx_bufs));
+	spin_lock_irq(&port->tx_lock);
+	port->tx = parked->tx;
+	spin_unlock_irq(&port->tx_lock);
+	kfree(parked);
+}
+
+/**
+ * vser_parked_free() - free what removed ports left on their queues.
+ * @vsdev: the device, reset; the caller holds its ctrl_mutex
+ *
+ * Detaches the buffers from the queues first, which frees the indirect
+ * descriptor tables the ring allocated for them.
+ */
+void vser_parked_free(struct vser_device *vsdev)
+{
+	struct vser_parked *parked;
+	unsigned int i, rx;
+	u32 id;
+
+	for (id = 0; id < vsdev->max_ports; id++) {
+		parked = vsdev->parked[id];
+		if (!parked)
+			continue;
+		vsdev->parked[id] = NULL;
+		rx = id ? 2 * (id + 1) : 0;
+		while (vsdev->vqs && virtqueue_detach_unused_buf(vsdev->vqs[rx]))
+			;
+		while (vsdev->vqs &&
+		       virtqueue_detach_unused_buf(vsdev->vqs[rx + 1]))
+			;
+		for (i = 0; i < VSER_RX_BUFS; i++)
+			vser_buf_free(parked->rx[i]);
+		vser_tx_slots_free(parked->tx);
+		kfree(parked);
+	}
+}
+
+/*
+ * PORT_REMOVE: the device has not reset the port's queues and may still
+ * write into its receive buffers or read its transmit slots.  Free only
+ * what is off the queues (unread data), and park the rest for a reset or
+ * for a new port with the same id.  Without memory to park them, the
+ * buffers are leaked rather than freed under the device.
+ */
+static void vser_port_park(struct vser_port *port)
+{
+	struct vser_parked *parked = kzalloc(sizeof(*parked), GFP_KERNEL);
+	struct vser_device *vsdev = port->vsdev;
+	struct vser_buf *buf;
+	unsigned int i;
+
+	mutex_lock(&port->read_mutex);
+	spin_lock_irq(&port->rx_lock);
+	port->in_vq = NULL;
+	spin_unlock_irq(&port->rx_lock);
+	for (i = 0; i < VSER_RX_BUFS; i++) {
+		buf = port->rx_bufs[i];
+		port->rx_bufs[i] = NULL;
+		/* On the rx_ready list: filled, so off the queue. */
+		if (buf && !list_empty(&buf->list))
+			vser_buf_free(buf);
+		else if (parked)
+			parked->rx[i] = buf;
+	}
+	INIT_LIST_HEAD(&port->rx_ready);
+	mutex_unlock(&port->read_mutex);
+
+	mutex_lock(&port->write_mutex);
+	spin_lock_irq(&port->tx_lock);
+	port->out_vq = NULL;
+	if (parked)
+		parked->tx = port->tx;
+	/* Parked, or leaked: the device may still read the slots. */
+	port->tx = NULL;
+	spin_unlock_irq(&port->tx_lock);
+	mutex_unlock(&port->write_mutex);
+
+	if (!parked) {
+		dev_warn(&vsdev->vdev->dev, "port %u: buffers leaked after removal\n",
+			 port->id);
+		return;
+	}
+	vsdev->parked[port->id] = parked;
+}
+
+/*
+ * Undo what vser_port_add() did before the port became reachable: clear
+ * its queue pointers and mark it unplugged, so that nothing touches the
+ * device's queues through it, then drop the table's reference.
+ */
+static void vser_port_discard(struct vser_port *port)
+{
+	struct vser_device *vsdev = port->vsdev;
+
+	spin_lock_irq(&vsdev->ports_lock);
+	if (vsdev->ports[port->id] == port)
+		vsdev->ports[port->id] = NULL;
+	spin_unlock_irq(&vsdev->ports_lock);
+	spin_lock_irq(&port->lock);
+	port->unplugged = true;
+	spin_unlock_irq(&port->lock);
+	spin_lock_irq(&port->rx_lock);
+	port->in_vq = NULL;
+	spin_unlock_irq(&port->rx_lock);
+	spin_lock_irq(&port->tx_lock);
+	port->out_vq = NULL;
+	spin_unlock_irq(&port->tx_lock);
+	if (port->dev)
+		device_unregister(port->dev);
+	if (port->cdev)
+		cdev_del(port->cdev);
+	vser_port_put(port);
 }
 
 /**
  * vser_port_add() - create port @id: its queues, char device and sysfs.
  * @vsdev: the device; the caller holds its ctrl_mutex (or is probing)
  * @id:    a checked, unused port id
+ *
+ * The port becomes reachable by open() last, once it has its receive
+ * buffers.  On failure the device gets PORT_READY(0), and a later
+ * PORT_ADD for the same id tries again.
  *
  * Return: 0 or a negative errno (the port is then not created).
  */
@@ -172,67 +321,70 @@ int vser_port_add(struct vser_device *vsdev, u32 id)
 	struct vser_port *port;
 	int err;
 
+	/* Reserve the dev_t's entry now: storing into it cannot fail. */
+	err = xa_reserve_irq(&vser_devt_map, devt, GFP_KERNEL);
+	if (err)
+		goto refuse;
 	port = vser_port_alloc(vsdev, id);
+	err = -ENOMEM;
 	if (!port)
-		return -ENOMEM;
-	virtqueue_disable_cb(port->out_vq);
+		goto release_devt;
 
 	port->cdev = cdev_alloc();
-	err = -ENOMEM;
 	if (!port->cdev)
-		goto put_port;
+		goto discard;
 	port->cdev->ops = &vser_fops;
 	port->cdev->owner = THIS_MODULE;
-
-	err = xa_insert_irq(&vser_devt_map, devt, port, GFP_KERNEL);
-	if (err)
-		goto put_cdev;
 	err = cdev_add(port->cdev, devt, 1);
-	if (err)
-		goto erase_devt;
+	if (err) {
+		kobject_put(&port->cdev->kobj);
+		port->cdev = NULL;
+		goto discard;
+	}
 
 	port->dev = device_create_with_groups(&vser_class, parent, devt, port,
 					      vser_port_groups, "vport%up%u",
 					      vsdev->vdev->index, id);
 	if (IS_ERR(port->dev)) {
 		err = PTR_ERR(port->dev);
-		goto del_cdev;
+		port->dev = NULL;
+		goto discard;
 	}
 
+	vser_port_adopt(port);
+	/* Interrupts find the port from here on. */
 	spin_lock_irq(&vsdev->ports_lock);
 	vsdev->ports[id] = port;
 	spin_unlock_irq(&vsdev->ports_lock);
+	/* Nothing is queued when this fails. */
+	err = vser_rx_fill(port);
+	if (err)
+		goto discard;
 
-	if (vser_rx_fill(port))
-		dev_warn(parent, "port %u: no receive buffers; host data will wait\n",
-			 id);
+	xa_store_irq(&vser_devt_map, devt, port, GFP_KERNEL);
 	port->announced = true;
 	vser_ctrl_send(vsdev, id, VIRTIO_CONSOLE_PORT_READY, 1);
 	return 0;
 
-del_cdev:
-	cdev_del(port->cdev);
-	port->cdev = NULL;
-erase_devt:
+discard:
+	vser_port_discard(port);
+release_devt:
 	xa_erase_irq(&vser_devt_map, devt);
-put_cdev:
-	if (port->cdev)
-		kobject_put(&port->cdev->kobj);
-put_port:
+refuse:
 	dev_warn(parent, "port %u not added: %d\n", id, err);
-	vser_port_put(port);
+	vser_ctrl_send(vsdev, id, VIRTIO_CONSOLE_PORT_READY, 0);
 	return err;
 }
 
 /**
  * vser_port_unplug() - remove a port: no new opens, every waiter woken,
  * buffers taken back from the device.
- * @port: the port; the caller holds the device's ctrl_mutex
- *
- * The device must not use the port's queues any more: it sent
- * PORT_REMOVE, or it has been reset.
+ * @port:  the port; the caller holds the device's ctrl_mutex
+ * @reset: the device has been reset, so its buffers can be freed; else
+ *         (PORT_REMOVE) the device may still use them: they are parked
+ *         until a reset, or until a port with the same id is added
  */
-void vser_port_unplug(struct vser_port *port)
+void vser_port_unplug(struct vser_port *port, bool reset)
 {
 	struct vser_device *vsdev = port->vsdev;
 	bool was_open;
@@ -250,10 +402,16 @@ void vser_port_unplug(struct vser_port *port)
 	if (was_open)
 		kill_fasync(&port->async, SIGIO, POLL_ERR);
 
-	device_destroy(&vser_class, port->dev->devt);
+	cancel_delayed_work_sync(&port->host_uevent);
+	device_unregister(port->dev);
 	cdev_del(port->cdev);
 
 	/* Waiters have seen @unplugged and let go of the mutexes. */
+	if (!reset) {
+		vser_port_park(port);
+		vser_port_put(port);
+		return;
+	}
 	mutex_lock(&port->read_mutex);
 	vser_rx_drain(port);
 	spin_lock_irq(&port->rx_lock);
@@ -316,7 +474,9 @@ void vser_port_set_name(struct vser_port *port, const char *name,
  *
  * Wakes readers, writers and pollers, sends SIGIO (POLL_OUT on connect,
  * POLL_HUP on disconnect) to an opener that asked for it, and a
- * KOBJ_CHANGE uevent for the host_connected attribute.
+ * KOBJ_CHANGE uevent for the host_connected attribute.  The uevent goes
+ * out %VSER_UEVENT_DELAY later, merged with any further change meanwhile,
+ * so that a host toggling PORT_OPEN cannot flood udev.
  */
 void vser_port_set_host(struct vser_port *port, bool connected)
 {
@@ -336,5 +496,5 @@ void vser_port_set_host(struct vser_port *port, bool connected)
 
 	wake_up_interruptible(&port->waitq);
 	vser_port_notify(port, connected ? POLL_OUT : POLL_HUP);
-	kobject_uevent(&port->dev->kobj, KOBJ_CHANGE);
+	schedule_delayed_work(&port->host_uevent, VSER_UEVENT_DELAY);
 }

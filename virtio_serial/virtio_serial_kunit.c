@@ -128,9 +128,17 @@ static void vser_test_names(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, "empty name", why);
 	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name("\0abc", 4, &msg, &why));
 	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name("a/b", 3, &msg, &why));
-	KUNIT_EXPECT_STREQ(test, "name contains '/'", why);
+	KUNIT_EXPECT_STREQ(test, "name has a byte outside [A-Za-z0-9._:@+-]",
+			   why);
 	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name("a\nb", 3, &msg, &why));
-	KUNIT_EXPECT_STREQ(test, "name contains a control byte", why);
+	/* Whitespace splits a udev SYMLINK; quotes and the like are odd. */
+	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name("a b", 3, &msg, &why));
+	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name("a\tb", 3, &msg, &why));
+	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name("a\"b", 3, &msg, &why));
+	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name("a$b", 3, &msg, &why));
+	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name("a\xc3\xa9", 3, &msg, &why));
+	KUNIT_EXPECT_EQ(test, 0, parse_name("org.qemu-guest_agent:0@x+1", 26,
+					    &msg, &why));
 	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name("a\x7f", 2, &msg, &why));
 	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name(".", 1, &msg, &why));
 	KUNIT_EXPECT_EQ(test, -EINVAL, parse_name("..", 2, &msg, &why));
@@ -170,6 +178,76 @@ static void vser_test_ids(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, "port id out of range", why);
 }
 
+/* A used length beyond the buffer is refused before anything is read. */
+static void vser_test_used_len(struct kunit *test)
+{
+	struct vser_ctrl_msg msg;
+	const char *why = NULL;
+	u8 buf[16];
+
+	mkmsg(buf, 1, VIRTIO_CONSOLE_PORT_OPEN, 1, NULL, 0);
+	KUNIT_EXPECT_EQ(test, -EINVAL, vser_ctrl_parse(buf, VSER_CTRL_BUF_SIZE + 1,
+						       true, &msg, &why));
+	KUNIT_EXPECT_STREQ(test, "used length larger than the buffer", why);
+	KUNIT_EXPECT_EQ(test, -EINVAL, vser_ctrl_parse(buf, UINT_MAX, true, &msg,
+						       &why));
+}
+
+static enum vser_ctrl_action decide(u16 event, u32 id, bool exists,
+				    bool announced, const char **why)
+{
+	struct vser_ctrl_msg msg = { .id = id, .event = event };
+
+	*why = NULL;
+	return vser_ctrl_decide(&msg, 4, exists, announced, why);
+}
+
+/* Port bookkeeping: what each event does to a port that is or is not. */
+static void vser_test_decide(struct kunit *test)
+{
+	const char *why;
+
+	KUNIT_EXPECT_EQ(test, VSER_CTRL_ADD,
+			decide(VIRTIO_CONSOLE_PORT_ADD, 1, false, false, &why));
+	/* A duplicate PORT_ADD is ignored ... */
+	KUNIT_EXPECT_EQ(test, VSER_CTRL_IGNORE,
+			decide(VIRTIO_CONSOLE_PORT_ADD, 1, true, true, &why));
+	KUNIT_EXPECT_STREQ(test, "PORT_ADD for an existing port", why);
+	/* ... unless a reset came between: then the port is re-announced. */
+	KUNIT_EXPECT_EQ(test, VSER_CTRL_REANNOUNCE,
+			decide(VIRTIO_CONSOLE_PORT_ADD, 1, true, false, &why));
+	KUNIT_EXPECT_EQ(test, VSER_CTRL_IGNORE,
+			decide(VIRTIO_CONSOLE_PORT_ADD, 4, false, false, &why));
+	KUNIT_EXPECT_STREQ(test, "port id out of range", why);
+
+	/* REMOVE (or anything else) of a port that does not exist. */
+	KUNIT_EXPECT_EQ(test, VSER_CTRL_IGNORE,
+			decide(VIRTIO_CONSOLE_PORT_REMOVE, 2, false, false, &why));
+	KUNIT_EXPECT_STREQ(test, "event for a port that does not exist", why);
+	KUNIT_EXPECT_EQ(test, VSER_CTRL_IGNORE,
+			decide(VIRTIO_CONSOLE_PORT_OPEN, 2, false, false, &why));
+	KUNIT_EXPECT_EQ(test, VSER_CTRL_IGNORE,
+			decide(VIRTIO_CONSOLE_PORT_NAME, 2, false, false, &why));
+	KUNIT_EXPECT_EQ(test, VSER_CTRL_IGNORE,
+			decide(VIRTIO_CONSOLE_RESIZE, 2, false, false, &why));
+
+	KUNIT_EXPECT_EQ(test, VSER_CTRL_REMOVE,
+			decide(VIRTIO_CONSOLE_PORT_REMOVE, 2, true, true, &why));
+	KUNIT_EXPECT_EQ(test, VSER_CTRL_OPEN,
+			decide(VIRTIO_CONSOLE_PORT_OPEN, 2, true, true, &why));
+	KUNIT_EXPECT_EQ(test, VSER_CTRL_NAME,
+			decide(VIRTIO_CONSOLE_PORT_NAME, 2, true, true, &why));
+	KUNIT_EXPECT_EQ(test, VSER_CTRL_CONSOLE,
+			decide(VIRTIO_CONSOLE_CONSOLE_PORT, 0, true, true, &why));
+	KUNIT_EXPECT_EQ(test, VSER_CTRL_RESIZE,
+			decide(VIRTIO_CONSOLE_RESIZE, 0, true, true, &why));
+	/* Events only a driver sends are never acted upon. */
+	KUNIT_EXPECT_EQ(test, VSER_CTRL_IGNORE,
+			decide(VIRTIO_CONSOLE_PORT_READY, 2, true, true, &why));
+	KUNIT_EXPECT_EQ(test, VSER_CTRL_IGNORE,
+			decide(VIRTIO_CONSOLE_DEVICE_READY, 2, true, true, &why));
+}
+
 static struct kunit_case vser_test_cases[] = {
 	KUNIT_CASE(vser_test_short_header),
 	KUNIT_CASE(vser_test_events),
@@ -177,6 +255,8 @@ static struct kunit_case vser_test_cases[] = {
 	KUNIT_CASE(vser_test_resize),
 	KUNIT_CASE(vser_test_names),
 	KUNIT_CASE(vser_test_ids),
+	KUNIT_CASE(vser_test_used_len),
+	KUNIT_CASE(vser_test_decide),
 	{}
 };
 

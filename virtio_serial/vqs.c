@@ -30,13 +30,22 @@ u32 vser_vq_port_id(struct virtqueue *vq)
 	return vq->index < 2 ? 0 : vq->index / 2 - 1;
 }
 
+/**
+ * vser_buf_alloc() - allocate a receive buffer.
+ * @gfp: allocation flags
+ *
+ * The page is zeroed: a device that claims more bytes than it wrote must
+ * find nothing of the kernel's in it.
+ *
+ * Return: the buffer, or NULL.
+ */
 struct vser_buf *vser_buf_alloc(gfp_t gfp)
 {
 	struct vser_buf *buf = kzalloc(sizeof(*buf), gfp);
 
 	if (!buf)
 		return NULL;
-	buf->data = (void *)__get_free_page(gfp);
+	buf->data = (void *)get_zeroed_page(gfp);
 	if (!buf->data) {
 		kfree(buf);
 		return NULL;
@@ -69,17 +78,20 @@ int vser_buf_add_in(struct virtqueue *vq, struct vser_buf *buf)
  * @port: a port with a receive queue; the caller holds the device's
  *        ctrl_mutex, which serialises every change of @port->rx_bufs
  *
- * Return: 0, or -ENOMEM when no buffer at all could be queued.
+ * Return: 0, or -ENOMEM when the port has no receive buffer at all.
  */
 int vser_rx_fill(struct vser_port *port)
 {
-	unsigned int i, queued = 0;
+	unsigned int i, queued = 0, have = 0;
 	struct vser_buf *buf;
 	bool kick = false;
 
 	for (i = 0; i < VSER_RX_BUFS; i++) {
-		if (port->rx_bufs[i])
+		/* Taken over from a removed port, still on the queue. */
+		if (port->rx_bufs[i]) {
+			have++;
 			continue;
+		}
 		buf = vser_buf_alloc(GFP_KERNEL);
 		if (!buf)
 			break;
@@ -101,7 +113,7 @@ int vser_rx_fill(struct vser_port *port)
 	spin_unlock_irq(&port->rx_lock);
 	if (kick)
 		virtqueue_notify(port->in_vq);
-	return queued ? 0 : -ENOMEM;
+	return queued || have ? 0 : -ENOMEM;
 }
 
 /**
@@ -206,8 +218,12 @@ void vser_rx_intr(struct virtqueue *vq)
 	spin_unlock_irqrestore(&vsdev->ports_lock, flags);
 }
 
-/* Free a slot array and whichever of its pages were allocated. */
-static void vser_tx_slots_free(struct vser_txslot *tx)
+/**
+ * vser_tx_slots_free() - free a slot array and whichever of its pages
+ * were allocated.
+ * @tx: the array, or NULL
+ */
+void vser_tx_slots_free(struct vser_txslot *tx)
 {
 	unsigned int i, j;
 
@@ -266,6 +282,27 @@ void vser_tx_free(struct vser_port *port)
 {
 	vser_tx_slots_free(port->tx);
 	port->tx = NULL;
+}
+
+/**
+ * vser_tx_set_queue() - give a port its transmit queue.
+ * @port: the port; the caller holds its tx_lock
+ * @vq:   the queue; its interrupt is turned off until a writer waits
+ *
+ * Sizes the slots from the queue: never more slots than descriptors, nor
+ * more pages per slot, so that the queue has room for every slot even
+ * without indirect descriptors.  The room check before each send covers
+ * a queue that has fewer descriptors than slots times pages.
+ */
+void vser_tx_set_queue(struct vser_port *port, struct virtqueue *vq)
+	__must_hold(&port->tx_lock)
+{
+	unsigned int size = virtqueue_get_vring_size(vq);
+
+	port->out_vq = vq;
+	port->tx_nslots = clamp_t(unsigned int, size, 1, VSER_TX_SLOTS);
+	port->tx_pages = clamp_t(unsigned int, size, 1, VSER_TX_SLOT_PAGES);
+	virtqueue_disable_cb(vq);
 }
 
 /**
@@ -400,8 +437,13 @@ free_vqs:
 }
 
 /**
- * vser_ctrl_fill() - queue the control receive buffers.
+ * vser_ctrl_fill() - fill the control receive queue (up to
+ * %VSER_CTRL_RX_BUFS buffers).
  * @vsdev: a multiport device whose device is ready
+ *
+ * Takes ctrl_mutex: the device may complete the first buffer at once,
+ * and the control work must not take it off the queue while the others
+ * are being added (the queue has no lock of its own).
  *
  * Return: 0, or -ENOMEM when none could be queued.
  */
@@ -410,7 +452,8 @@ int vser_ctrl_fill(struct vser_device *vsdev)
 	struct virtqueue *vq = vsdev->vqs[2];
 	unsigned int i, queued = 0;
 
-	for (i = 0; i < VSER_CTRL_RX_BUFS; i++) {
+	mutex_lock(&vsdev->ctrl_mutex);
+	for (i = 0; i < VSER_CTRL_RX_BUFS && vq->num_free; i++) {
 		if (!vsdev->ctrl_bufs[i])
 			vsdev->ctrl_bufs[i] = vser_buf_alloc(GFP_KERNEL);
 		if (!vsdev->ctrl_bufs[i])
@@ -418,10 +461,10 @@ int vser_ctrl_fill(struct vser_device *vsdev)
 		if (!vser_buf_add_in(vq, vsdev->ctrl_bufs[i]))
 			queued++;
 	}
-	if (!queued)
-		return -ENOMEM;
-	virtqueue_kick(vq);
-	return 0;
+	if (queued)
+		virtqueue_kick(vq);
+	mutex_unlock(&vsdev->ctrl_mutex);
+	return queued ? 0 : -ENOMEM;
 }
 
 /**

@@ -32,8 +32,12 @@
 /* A long read gives buffers back to the device every so many. */
 #define VSER_RX_KICK_BATCH	16
 #define VSER_RX_BUF_SIZE	PAGE_SIZE
-/* Control receive buffers; one page holds any valid PORT_NAME. */
-#define VSER_CTRL_RX_BUFS	16
+/*
+ * Control receive buffers, at most; one page holds any valid PORT_NAME.
+ * QEMU drops a control message when it finds no buffer, and announces
+ * every port at once: fill the whole queue (QEMU's has 32 entries).
+ */
+#define VSER_CTRL_RX_BUFS	64
 #define VSER_CTRL_BUF_SIZE	PAGE_SIZE
 /* Transmit slots per open port, each VSER_TX_SLOT_PAGES pages. */
 #define VSER_TX_SLOTS		32
@@ -43,6 +47,8 @@
 #define VSER_CTRL_BUDGET	64
 /* Longest port name accepted (bytes, without the NUL). */
 #define VSER_NAME_MAX		255
+/* host_connected uevents of a port are merged over this long. */
+#define VSER_UEVENT_DELAY	(HZ / 10)
 /* Highest max_nr_ports honoured: QEMU allows 511; the spec has no bound. */
 #define VSER_MAX_PORTS		511
 
@@ -80,102 +86,6 @@ struct vser_txslot {
 };
 
 /**
- * struct vser_device - one virtio-serial device (a controller).
- * @vdev:          the virtio device; not used once @removed is set
- * @kref:          held by the device itself and by each of its ports
- * @multiport:     VIRTIO_CONSOLE_F_MULTIPORT was negotiated
- * @max_ports:     ports the device may announce (1 without multiport)
- * @nvqs:          number of virtqueues, @vqs their array
- * @vqs:           port 0 rx/tx, control rx/tx, then rx/tx per further port
- * @ports_lock:    protects @ports (looked up from interrupt context)
- * @ports:         port by id, @max_ports entries
- * @ctrl_lock:     protects the control transmit queue and @removed
- * @ctrl_wait:     senders waiting for room on the control transmit queue
- * @ctrl_work:     handles control messages from the device
- * @ctrl_mutex:    serialises control message handling with remove/freeze
- * @removed:       device removed or frozen: no virtqueue may be touched
- * @chr_base:      first dev_t of the ports' minors (@max_ports of them)
- * @ctrl_bufs:     the control receive buffers, for freeing
- */
-struct vser_device {
-	struct virtio_device *vdev;
-	struct kref kref;
-	bool multiport;
-	u32 max_ports;
-	unsigned int nvqs;
-	struct virtqueue **vqs;
-	spinlock_t ports_lock;		/* protects @ports */
-	struct vser_port **ports;
-	spinlock_t ctrl_lock;		/* control tx queue, @removed */
-	wait_queue_head_t ctrl_wait;
-	struct work_struct ctrl_work;
-	struct mutex ctrl_mutex;	/* control handling vs remove */
-	bool removed;
-	dev_t chr_base;
-	struct vser_buf *ctrl_bufs[VSER_CTRL_RX_BUFS];
-};
-
-/**
- * struct vser_port - one port: a character device and its queues.
- * @vsdev:           its device (holds a reference)
- * @kref:            held by @vsdev's table and by each open file
- * @id:              port number on the device
- * @in_vq:           receive queue, @out_vq transmit queue
- * @out_vq:          transmit queue
- * @cdev:            the character device (dynamically allocated)
- * @dev:             the class device vport<dev>p<id>
- * @name:            name from PORT_NAME, NULL until then (@lock)
- * @lock:            protects @name, @guest_connected, @host_connected,
- *                   @unplugged and @console (spinlock, any context)
- * @guest_connected: opened by a guest process (one opener at a time)
- * @host_connected:  host side open (PORT_OPEN from the device)
- * @unplugged:       removed from the device; every operation fails
- * @console:         a console port (refused until hvc support lands)
- * @announced:       PORT_READY sent since the last reset
- * @rx_lock:         protects @in_vq and @rx_ready
- * @rx_ready:        filled receive buffers, oldest first
- * @rx_bufs:         every receive buffer of the port (device ctrl_mutex)
- * @read_mutex:      serialises readers (held while copying to user)
- * @tx_lock:         protects @out_vq, @tx, @tx_full
- * @tx:              transmit slots, allocated while the port is open
- * @tx_full:         a writer found no free slot: SIGIO POLL_OUT when one
- *                   frees
- * @write_mutex:     serialises writers (held while copying from user)
- * @waitq:           readers, writers and pollers
- * @async:           fasync list for SIGIO
- */
-struct vser_port {
-	struct vser_device *vsdev;
-	struct kref kref;
-	u32 id;
-	struct virtqueue *in_vq;
-	struct virtqueue *out_vq;
-	struct cdev *cdev;
-	struct device *dev;
-
-	spinlock_t lock;		/* the state flags below */
-	char *name;
-	bool guest_connected;
-	bool host_connected;
-	bool unplugged;
-	bool console;
-	bool announced;
-
-	spinlock_t rx_lock;		/* @in_vq, @rx_ready */
-	struct list_head rx_ready;
-	struct vser_buf *rx_bufs[VSER_RX_BUFS];
-	struct mutex read_mutex;	/* one reader at a time */
-
-	spinlock_t tx_lock;		/* @out_vq, @tx, @tx_full */
-	struct vser_txslot *tx;
-	bool tx_full;
-	struct mutex write_mutex;	/* one writer at a time */
-
-	wait_queue_head_t waitq;
-	struct fasync_struct *async;
-};
-
-/**
  * struct vser_ctrl_msg - a control message after validation.
  * @id:       port id
  * @event:    VIRTIO_CONSOLE_* event
@@ -196,7 +106,188 @@ struct vser_ctrl_msg {
 	u16 rows;
 };
 
+/**
+ * struct vser_ctrl_item - a checked control message waiting to be handled.
+ * @msg:  the message; a name points to @name
+ * @name: a copy of the name of a PORT_NAME (not NUL-terminated)
+ */
+struct vser_ctrl_item {
+	struct vser_ctrl_msg msg;
+	char name[VSER_NAME_MAX];
+};
+
+/**
+ * struct vser_parked - buffers of a removed port that the device may
+ * still use: its queues are not reset until the device is.
+ * @rx: receive buffers still on the port's receive queue
+ * @tx: transmit slots, some perhaps still on its transmit queue
+ */
+struct vser_parked {
+	struct vser_buf *rx[VSER_RX_BUFS];
+	struct vser_txslot *tx;
+};
+
+/**
+ * struct vser_device - one virtio-serial device (a controller).
+ * @vdev:          the virtio device; its struct device is pinned
+ *                 (get_device()) for the life of this structure, but its
+ *                 queues are not used once @removed is set
+ * @little_endian: the device's byte order, cached at probe so that
+ *                 senders need not look at @vdev's features
+ * @kref:          held by the device itself and by each of its ports
+ * @multiport:     VIRTIO_CONSOLE_F_MULTIPORT was negotiated
+ * @max_ports:     ports the device may announce (1 without multiport)
+ * @nvqs:          number of virtqueues, @vqs their array
+ * @vqs:           port 0 rx/tx, control rx/tx, then rx/tx per further port
+ * @ports_lock:    protects @ports (looked up from interrupt context)
+ * @ports:         port by id, @max_ports entries
+ * @ctrl_lock:     protects the control transmit queue, @ctrl_room and
+ *                 @removed
+ * @ctrl_wait:     senders waiting for @ctrl_room or @removed
+ * @ctrl_room:     the control transmit queue may have room: cleared when
+ *                 a message did not fit, set when the device returns one
+ * @ctrl_work:     handles control messages from the device
+ * @ctrl_mutex:    serialises control message handling with remove/freeze
+ * @removed:       device removed or frozen: no virtqueue may be touched
+ * @chr_base:      first dev_t of the ports' minors (@max_ports of them)
+ * @ctrl_bufs:     the control receive buffers, for freeing (under
+ *                 @ctrl_mutex, or with the device reset)
+ * @ctrl_items:    checked messages not handled yet, %VSER_CTRL_BUDGET of
+ *                 them, a ring from @ctrl_head, @ctrl_count long
+ *                 (@ctrl_mutex; emptied at remove and freeze)
+ * @parked:        per port id, the buffers of a port removed by
+ *                 PORT_REMOVE, kept until the device is reset or the id
+ *                 is added again (@ctrl_mutex)
+ * @ctrl_head:     first message of @ctrl_items
+ * @ctrl_count:    messages in @ctrl_items
+ */
+struct vser_device {
+	struct virtio_device *vdev;
+	bool little_endian;
+	struct kref kref;
+	bool multiport;
+	u32 max_ports;
+	unsigned int nvqs;
+	struct virtqueue **vqs;
+	spinlock_t ports_lock;		/* protects @ports */
+	struct vser_port **ports;
+	spinlock_t ctrl_lock;		/* control tx queue, @removed */
+	wait_queue_head_t ctrl_wait;
+	bool ctrl_room;
+	struct work_struct ctrl_work;
+	struct mutex ctrl_mutex;	/* control handling vs remove */
+	bool removed;
+	dev_t chr_base;
+	struct vser_buf *ctrl_bufs[VSER_CTRL_RX_BUFS];
+	struct vser_ctrl_item *ctrl_items;
+	struct vser_parked **parked;
+	unsigned int ctrl_head;
+	unsigned int ctrl_count;
+};
+
+/**
+ * struct vser_port - one port: a character device and its queues.
+ * @vsdev:           its device (holds a reference)
+ * @kref:            held by @vsdev's table and by each open file
+ * @id:              port number on the device
+ * @in_vq:           receive queue, NULL once unplugged or frozen (@rx_lock)
+ * @out_vq:          transmit queue, NULL once unplugged or frozen (@tx_lock)
+ * @cdev:            the character device (dynamically allocated)
+ * @dev:             the class device vport<dev>p<id>
+ * @name:            name from PORT_NAME, NULL until then (@lock)
+ * @lock:            protects @name, @guest_connected, @host_connected,
+ *                   @unplugged and @console (spinlock, any context)
+ * @open_mutex:      held by open() and release() across the change of
+ *                   @guest_connected and the PORT_OPEN that reports it,
+ *                   so the host sees them in the same order
+ * @guest_connected: opened by a guest process (one opener at a time)
+ * @host_connected:  host side open (PORT_OPEN from the device)
+ * @unplugged:       removed from the device; every operation fails
+ * @console:         a console port (refused until hvc support lands)
+ * @announced:       PORT_READY sent since the last reset; read and
+ *                   written only under the device's ctrl_mutex (control
+ *                   work, port add, freeze)
+ * @rx_lock:         protects @in_vq and @rx_ready
+ * @rx_ready:        filled receive buffers, oldest first
+ * @rx_bufs:         every receive buffer of the port (device ctrl_mutex)
+ * @read_mutex:      serialises readers (held while copying to user)
+ * @tx_lock:         protects @out_vq, @tx, @tx_nslots, @tx_pages, @tx_full
+ * @tx:              transmit slots, allocated while the port is open
+ * @tx_nslots:       slots in use: at most the transmit queue's size
+ * @tx_pages:        pages per slot: at most the transmit queue's size,
+ *                   so that a slot fits without indirect descriptors
+ * @tx_full:         a writer found no free slot: SIGIO POLL_OUT when one
+ *                   frees
+ * @write_mutex:     serialises writers (held while copying from user)
+ * @host_uevent:     sends the KOBJ_CHANGE for @host_connected, at most
+ *                   one per %VSER_UEVENT_DELAY: a host flooding PORT_OPEN
+ *                   toggles gets its changes merged
+ * @waitq:           readers, writers and pollers
+ * @async:           fasync list for SIGIO; changed by fasync_helper() and
+ *                   read by kill_fasync(), which do their own locking
+ */
+struct vser_port {
+	struct vser_device *vsdev;
+	struct kref kref;
+	u32 id;
+	struct virtqueue *in_vq;
+	struct virtqueue *out_vq;
+	struct cdev *cdev;
+	struct device *dev;
+
+	struct mutex open_mutex;	/* open/release and their PORT_OPEN */
+	spinlock_t lock;		/* the state flags below */
+	char *name;
+	bool guest_connected;
+	bool host_connected;
+	bool unplugged;
+	bool console;
+	bool announced;
+
+	spinlock_t rx_lock;		/* @in_vq, @rx_ready */
+	struct list_head rx_ready;
+	struct vser_buf *rx_bufs[VSER_RX_BUFS];
+	struct mutex read_mutex;	/* one reader at a time */
+
+	spinlock_t tx_lock;		/* @out_vq, @tx, @tx_full */
+	struct vser_txslot *tx;
+	unsigned int tx_nslots;
+	unsigned int tx_pages;
+	bool tx_full;
+	struct mutex write_mutex;	/* one writer at a time */
+
+	struct delayed_work host_uevent;
+	wait_queue_head_t waitq;
+	struct fasync_struct *async;
+};
+
+/**
+ * enum vser_ctrl_action - what a control message asks the driver to do.
+ * @VSER_CTRL_IGNORE:     drop it (malformed, or wrong for the port's state)
+ * @VSER_CTRL_ADD:        create the port
+ * @VSER_CTRL_REANNOUNCE: PORT_ADD of a port kept across a reset: send
+ *                        PORT_READY, and PORT_OPEN if it is open
+ * @VSER_CTRL_REMOVE:     unplug the port
+ * @VSER_CTRL_CONSOLE:    the port is a console
+ * @VSER_CTRL_RESIZE:     a console's size changed
+ * @VSER_CTRL_OPEN:       the host opened or closed its end
+ * @VSER_CTRL_NAME:       the port's name
+ */
+enum vser_ctrl_action {
+	VSER_CTRL_IGNORE,
+	VSER_CTRL_ADD,
+	VSER_CTRL_REANNOUNCE,
+	VSER_CTRL_REMOVE,
+	VSER_CTRL_CONSOLE,
+	VSER_CTRL_RESIZE,
+	VSER_CTRL_OPEN,
+	VSER_CTRL_NAME,
+};
+
 /* control.c */
+enum vser_ctrl_action vser_ctrl_decide(const struct vser_ctrl_msg *msg,
+				       u32 max_ports, bool exists,
+				       bool announced, const char **why);
 int vser_ctrl_parse(const void *buf, size_t len, bool little_endian,
 		    struct vser_ctrl_msg *msg, const char **why);
 int vser_ctrl_check_id(const struct vser_ctrl_msg *msg, u32 max_ports,
@@ -209,7 +300,8 @@ void vser_ctrl_intr(struct virtqueue *vq);
 
 /* port.c */
 int vser_port_add(struct vser_device *vsdev, u32 id);
-void vser_port_unplug(struct vser_port *port);
+void vser_port_unplug(struct vser_port *port, bool reset);
+void vser_parked_free(struct vser_device *vsdev);
 void vser_port_put(struct vser_port *port);
 struct vser_port *vser_port_get_by_devt(dev_t devt);
 struct vser_port *vser_port_lookup(struct vser_device *vsdev, u32 id);
@@ -232,6 +324,8 @@ void vser_rx_drain(struct vser_port *port);
 void vser_rx_discard(struct vser_port *port);
 int vser_tx_alloc(struct vser_port *port);
 void vser_tx_free(struct vser_port *port);
+void vser_tx_slots_free(struct vser_txslot *tx);
+void vser_tx_set_queue(struct vser_port *port, struct virtqueue *vq);
 bool vser_tx_reclaim(struct vser_port *port);
 void vser_rx_intr(struct virtqueue *vq);
 void vser_tx_intr(struct virtqueue *vq);

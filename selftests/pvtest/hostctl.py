@@ -14,6 +14,8 @@ A guest test program writes one request line and waits for one reply line:
   qmp JSON                          run a QMP command; reply: ok JSON
   event NAME MS [JSON]              wait for a QMP event whose data holds
                                     JSON's keys; reply: ok JSON
+  drain NAME                        forget the QMP events called NAME that
+                                    have arrived; reply: ok COUNT
   log TEXT                          copy TEXT into the host's log
 
 Replies are "ok[ DATA]" or "err MESSAGE".  The guest side is
@@ -29,11 +31,28 @@ import time
 from .qmp import QMPError
 
 
+_PERIOD = 1 << 16
+_periods = {}
+
+
 def pattern(seed, offset, count):
     """The byte stream both sides agree on; position-dependent, so lost,
-    duplicated or reordered bytes show."""
-    return bytes(((seed + i * 7 + (i >> 8)) & 0xff)
-                 for i in range(offset, offset + count))
+    duplicated or reordered bytes show.  Byte i is
+    (seed + 7 * i + (i >> 8)) & 0xff, which repeats every 64 KiB: the
+    stream is cut from one cached period (64 MiB transfers stay fast)."""
+    period = _periods.get(seed)
+    if period is None:
+        one = bytes(((seed + i * 7 + (i >> 8)) & 0xff)
+                    for i in range(_PERIOD))
+        period = _periods[seed] = one * 2
+    out = bytearray()
+    while count > 0:
+        start = offset % _PERIOD
+        n = min(count, _PERIOD)
+        out += period[start:start + n]
+        offset += n
+        count -= n
+    return bytes(out)
 
 
 class Server:
@@ -190,6 +209,9 @@ class Server:
         if data is None:
             raise ValueError('no %s event' % words[0])
         return json.dumps(data)
+
+    def do_drain(self, name):
+        return str(self.guest.qmp.drain_events(name.strip()))
 
     def close(self):
         for port in list(self.clients):

@@ -67,6 +67,15 @@ class QMP:
         except (QMPError, OSError):
             return
 
+    def drain_events(self, name):
+        """Forget the events called name received so far; return how
+        many there were."""
+        self.pump()
+        stale = [ev for ev in self.events if ev['event'] == name]
+        for ev in stale:
+            self.events.remove(ev)
+        return len(stale)
+
     def wait_event(self, name, timeout=20, match=None):
         """The first queued or arriving event called name whose data has
         every key/value of match; it is removed from the queue."""

@@ -44,6 +44,21 @@ def _serial_machine():
                    ports=[Port('q1', 'org.pvguest.unplug.0', nr=1)])])
 
 
+def _many_machine():
+    """max_ports=31 filled: a virtconsole on port 0 and 30 data ports; a
+    second controller with one port, live at the same time; and a
+    single-port controller (max_ports=1: no multiport)."""
+    ports = [Port('c0', 'org.pvguest.console.0', nr=0, console=True)]
+    ports += [Port('m%d' % nr, 'org.pvguest.many.%d' % nr, nr=nr)
+              for nr in range(1, 31)]
+    return Machine(smp=2, mem=512, timeout=300, controllers=[
+        Controller('vser0', max_ports=31, ports=ports),
+        Controller('vser1', max_ports=2,
+                   ports=[Port('o1', 'org.pvguest.other.0', nr=1)]),
+        Controller('vser2', max_ports=1,
+                   ports=[Port('s0', nr=0, console=True)])])
+
+
 SUITES = [
     # The harness's own plumbing, checked with the in-tree virtio_console:
     # named ports, host sockets, QMP events, hot-unplug of a port and of a
@@ -63,6 +78,13 @@ SUITES = [
           machine=_serial_machine(), module='virtio_serial',
           kernels=('debug', 'stock'),
           append='initcall_blacklist=virtio_console_init'),
+    # 31 ports and two controllers, then the same after a module unload
+    # and reload.
+    Suite('virtio_serial.many',
+          ['load:virtio_serial', 'ksft:vser_many_test',
+           'unload:virtio_serial', 'load:virtio_serial',
+           'ksft:vser_many_test', 'unload:virtio_serial'],
+          machine=_many_machine(), module='virtio_serial'),
 
     # The optional virtio-blk disk: an ext4 image made on the host.
     Suite('harness.disk', ['sh:disk_test.sh'],

@@ -3,9 +3,11 @@
  * virtio_serial against real QEMU: names and links, data both ways,
  * blocking and non-blocking semantics, poll, SIGIO codes, PORT_OPEN seen
  * by QEMU, one opener, module refcount, and hot-unplug of a port and of a
- * controller with readers blocked.  Machine: selftests/pvtest/suites.py
+ * controller with readers blocked, and a port plugged in again.
+ * Machine: selftests/pvtest/suites.py
  * (virtio_serial.io).  The tests run in order: the unplugs come last.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -25,7 +27,8 @@
 #define PORT0 "/dev/virtio-ports/org.pvguest.test.0"
 #define PORT1 "/dev/virtio-ports/org.pvguest.test.1"
 #define UNPLUG0 "/dev/virtio-ports/org.pvguest.unplug.0"
-#define XFER (8 << 20)
+/* The issue asks for at least 64 MiB each way. */
+#define XFER (64 << 20)
 
 static char reply[4096];
 
@@ -41,11 +44,70 @@ static int port_event(const char *id, int open)
 		       id, open ? "true" : "false");
 }
 
+/*
+ * Forget the VSERPORT_CHANGE events earlier tests left behind, so that a
+ * test waiting for one sees only its own.  Waits for in-flight ones first.
+ */
+static void drain_port_events(void)
+{
+	usleep(200000);
+	hostctl(reply, sizeof(reply), "drain VSERPORT_CHANGE");
+}
+
 static int unplug_device(const char *id)
 {
 	return hostctl(reply, sizeof(reply),
 		       "qmp {\"execute\": \"device_del\", \"arguments\": {\"id\": \"%s\"}}",
 		       id);
+}
+
+/* The /dev node of the port called @name, from sysfs; 0 if found. */
+static int find_by_name(const char *name, char *dev, size_t len)
+{
+	char path[512], got[300];
+	struct dirent *de;
+	int ret = -1;
+	DIR *dir;
+	FILE *f;
+
+	dir = opendir("/sys/class/virtio-ports");
+	if (!dir)
+		return -1;
+	while (ret && (de = readdir(dir))) {
+		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name",
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(got, sizeof(got), f)) {
+			got[strcspn(got, "\n")] = '\0';
+			if (!strcmp(got, name)) {
+				snprintf(dev, len, "/dev/%s", de->d_name);
+				ret = 0;
+			}
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return ret;
+}
+
+/* QMP device_add of a virtserialport; the reply is in @reply. */
+static int add_port(const char *bus, int nr, const char *chardev,
+		    const char *id, const char *name)
+{
+	char args[512];
+	int len;
+
+	len = snprintf(args, sizeof(args),
+		       "{\"driver\": \"virtserialport\", \"bus\": \"%s\", ",
+		       bus);
+	snprintf(args + len, sizeof(args) - len,
+		 "\"nr\": %d, \"chardev\": \"%s\", \"id\": \"%s\", \"name\": \"%s\"}",
+		 nr, chardev, id, name);
+	return hostctl(reply, sizeof(reply),
+		       "qmp {\"execute\": \"device_add\", \"arguments\": %s}",
+		       args);
 }
 
 /* Wait until poll() shows @bit set (@set) or clear on @fd. */
@@ -94,6 +156,21 @@ static int sigio_wait(siginfo_t *si, int ms)
 	return sigtimedwait(&set, si, &ts);
 }
 
+/* Wait for a queued SIGRTMIN with @code, skipping others; 0 if seen. */
+static int rt_wait_code(int code, int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	siginfo_t si;
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN);
+	while (sigtimedwait(&set, &si, &ts) > 0)
+		if (si.si_code == code)
+			return 0;
+	return -1;
+}
+
 static void sigio_flush(void)
 {
 	siginfo_t si;
@@ -136,6 +213,7 @@ TEST(open_close_events_and_ebusy)
 {
 	int fd, fd2;
 
+	drain_port_events();
 	fd = open(PORT0, O_RDWR);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, port_event("p1", 1)) TH_LOG("%s", reply);
@@ -147,6 +225,33 @@ TEST(open_close_events_and_ebusy)
 	/* Free again once closed. */
 	fd = open(PORT0, O_RDWR);
 	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, port_event("p1", 1)) TH_LOG("%s", reply);
+	close(fd);
+	EXPECT_EQ(0, port_event("p1", 0)) TH_LOG("%s", reply);
+}
+
+/*
+ * Open and close in a loop: every open succeeds (the last release is
+ * complete), and the host's view ends closed, then follows one more
+ * open and close in order.
+ */
+TEST(open_close_loop)
+{
+	int i, fd, failed = 0;
+
+	for (i = 0; i < 500; i++) {
+		fd = open(PORT0, O_RDWR | O_NONBLOCK);
+		if (fd < 0) {
+			failed++;
+			continue;
+		}
+		close(fd);
+	}
+	EXPECT_EQ(0, failed);
+	drain_port_events();
+	fd = open(PORT0, O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, port_event("p1", 1)) TH_LOG("%s", reply);
 	close(fd);
 	EXPECT_EQ(0, port_event("p1", 0)) TH_LOG("%s", reply);
 }
@@ -187,10 +292,13 @@ TEST(poll_bits)
 	ASSERT_EQ(0, wait_revents(pfd.fd, POLLHUP, 0));
 	ASSERT_EQ(1, poll(&pfd, 1, 0));
 	EXPECT_EQ(POLLOUT, pfd.revents);
+	/* Wait for data alone: POLLOUT must not end this poll. */
+	pfd.events = POLLIN;
 	ASSERT_EQ(0, hostctl(reply, sizeof(reply), "send p1 00"));
 	ASSERT_EQ(1, poll(&pfd, 1, 5000));
-	ASSERT_EQ(0, wait_revents(pfd.fd, POLLIN, 1));
-	poll(&pfd, 1, 0);
+	EXPECT_EQ(POLLIN, pfd.revents);
+	pfd.events = POLLIN | POLLOUT | POLLRDHUP;
+	ASSERT_EQ(1, poll(&pfd, 1, 0));
 	EXPECT_EQ(POLLIN | POLLOUT, pfd.revents);
 	ASSERT_EQ(0, host("disconnect %s", "p1"));
 	close(pfd.fd);
@@ -390,6 +498,18 @@ static void *blocked_read(void *arg)
 	return NULL;
 }
 
+/* Write until a write fails: the queue fills and the last one blocks. */
+static void *blocked_write(void *arg)
+{
+	static char chunk[65536];
+	struct blocked *b = arg;
+
+	while ((b->ret = write(b->fd, chunk, sizeof(chunk))) > 0)
+		;
+	b->err = errno;
+	return NULL;
+}
+
 static void *blocked_poll(void *arg)
 {
 	struct blocked *b = arg;
@@ -400,40 +520,81 @@ static void *blocked_poll(void *arg)
 	return NULL;
 }
 
-/* Unplug @dev while a reader blocks in read() and another in poll(). */
+/*
+ * Fill the transmit queue of @fd (O_NONBLOCK; the host does not read)
+ * until it stays full: QEMU goes on taking data until its socket buffer
+ * is full too.  Return: bytes written, 0 on an error other than EAGAIN.
+ */
+static size_t fill_queue(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	static char chunk[65536];
+	size_t total = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = write(fd, chunk, sizeof(chunk));
+		if (n > 0) {
+			total += n;
+			continue;
+		}
+		if (n == 0 || errno != EAGAIN)
+			return 0;
+		if (poll(&pfd, 1, 1000) == 0)
+			return total;
+	}
+}
+
+/*
+ * Unplug @dev while a reader blocks in read(), a writer in write() on a
+ * full queue, and a third thread in poll().
+ */
 static void unplug_blocked(struct __test_metadata *_metadata,
 			   const char *path, const char *port,
 			   const char *dev)
 {
-	struct blocked r = { 0 }, p = { 0 };
-	pthread_t rt, pt;
+	struct blocked r = { 0 }, w = { 0 }, p = { 0 };
+	pthread_t rt, wt, pt;
 	siginfo_t si;
+	sigset_t set;
 	char c;
 	int fd;
 
+	/*
+	 * A queued signal: with plain SIGIO a POLL_OUT still pending (QEMU
+	 * took more data) would swallow the POLL_ERR.
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	fd = open_async(path);
 	ASSERT_LE(0, fd);
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	fcntl(fd, F_SETSIG, SIGRTMIN);
 	ASSERT_EQ(0, host("connect %s", port));
 	ASSERT_EQ(0, wait_revents(fd, POLLHUP, 0));
+	ASSERT_LT(0, fill_queue(fd));
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	sigio_flush();
 	r.fd = fd;
+	w.fd = fd;
 	p.fd = fd;
 	ASSERT_EQ(0, pthread_create(&rt, NULL, blocked_read, &r));
+	ASSERT_EQ(0, pthread_create(&wt, NULL, blocked_write, &w));
 	ASSERT_EQ(0, pthread_create(&pt, NULL, blocked_poll, &p));
 	usleep(300000);
 	ASSERT_EQ(0, unplug_device(dev)) TH_LOG("%s", reply);
 	pthread_join(rt, NULL);
+	pthread_join(wt, NULL);
 	pthread_join(pt, NULL);
 	EXPECT_EQ(-1, r.ret);
 	EXPECT_EQ(ENODEV, r.err);
+	/* The blocked write failed, having queued nothing. */
+	EXPECT_EQ(-1, w.ret);
+	EXPECT_EQ(ENODEV, w.err);
 	EXPECT_EQ(1, p.ret);
 	EXPECT_EQ(POLLHUP | POLLERR, p.revents);
-	/* SIGIO said so, with POLL_ERR. */
-	ASSERT_LT(0, sigio_wait(&si, 5000));
-	while (si.si_code != POLL_ERR && sigio_wait(&si, 1000) > 0)
-		;
-	EXPECT_EQ(POLL_ERR, si.si_code);
+	/* A signal said so, with POLL_ERR. */
+	ASSERT_EQ(0, rt_wait_code(POLL_ERR, 5000));
 	EXPECT_EQ(-1, read(fd, &c, 1));
 	EXPECT_EQ(ENODEV, errno);
 	EXPECT_EQ(-1, write(fd, &c, 1));
@@ -451,11 +612,47 @@ TEST(unplug_port_with_blocked_reader)
 	sigaddset(&set, SIGIO);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	ASSERT_EQ(0, wait_path(PORT1, 1, 10000));
+	drain_port_events();
 	unplug_blocked(_metadata, PORT1, "p2", "p2");
 	EXPECT_EQ(0, hostctl(reply, sizeof(reply),
 			     "event DEVICE_DELETED 20000 {\"device\": \"p2\"}"))
 		TH_LOG("%s", reply);
 	EXPECT_EQ(0, access(PORT0, F_OK));
+}
+
+/*
+ * Plug the unplugged port in again with the same number: the new port
+ * takes over the buffers the old one left on its queues, and moves data.
+ */
+TEST(replug_port)
+{
+	char buf[16], dev[300];
+	int i, fd = -1;
+
+	ASSERT_EQ(0, add_port("vser0.0", 2, "ch-p2", "p2b",
+			      "org.pvguest.test.1")) TH_LOG("%s", reply);
+	/*
+	 * Open the char device, not the link: the uevent helper of the old
+	 * port's removal may run after the new link is made, and remove it
+	 * (both point at the same vport name).
+	 */
+	for (i = 0; i < 200 && fd < 0; i++) {
+		if (!find_by_name("org.pvguest.test.1", dev, sizeof(dev)))
+			fd = open(dev, O_RDWR);
+		if (fd < 0)
+			usleep(100000);
+	}
+	ASSERT_LE(0, fd) TH_LOG("open: %s", strerror(errno));
+	ASSERT_EQ(0, host("connect %s", "p2"));
+	ASSERT_EQ(0, wait_revents(fd, POLLHUP, 0));
+	ASSERT_EQ(0, hostctl(reply, sizeof(reply), "send p2 78797a"));
+	EXPECT_EQ(3, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, memcmp(buf, "xyz", 3));
+	EXPECT_EQ(2, write(fd, "ok", 2));
+	EXPECT_EQ(0, hostctl(reply, sizeof(reply), "recv p2 2 10000"));
+	EXPECT_STREQ("6f6b", reply);
+	host("disconnect %s", "p2");
+	close(fd);
 }
 
 TEST(unplug_controller_with_blocked_reader)

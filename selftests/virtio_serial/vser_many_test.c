@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio_serial with many ports: 31 on one controller (max_ports=31, a
+ * virtconsole on port 0 and 30 data ports) and a second controller live
+ * at the same time, and a third, single-port one (max_ports=1: no
+ * multiport).  Every port moves data both ways; console ports, and the
+ * port of the single-port device, are refused.  The suite (virtio_serial.many in selftests/pvtest/
+ * suites.py) runs this twice with a module unload and reload between.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "hostctl.h"
+
+#define NPORTS 30
+#define CONSOLE "/dev/virtio-ports/org.pvguest.console.0"
+#define OTHER "/dev/virtio-ports/org.pvguest.other.0"
+
+static char reply[4096];
+
+static void port_path(char *buf, size_t len, int nr)
+{
+	snprintf(buf, len, "/dev/virtio-ports/org.pvguest.many.%d", nr);
+}
+
+/* Wait until poll() says the host is connected (no POLLHUP). */
+static int wait_host(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		if (poll(&pfd, 1, 0) == 1 && !(pfd.revents & POLLHUP))
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/*
+ * One byte each way on @path, whose host socket is @id: the byte tells
+ * the ports apart, so a crossed queue shows.
+ */
+static int echo(struct __test_metadata *_metadata, const char *path,
+		const char *id, unsigned char tag)
+{
+	char want[8];
+	unsigned char c;
+	int fd, ret = -1;
+
+	fd = open(path, O_RDWR);
+	if (fd < 0) {
+		TH_LOG("open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (hostctl(reply, sizeof(reply), "connect %s", id) || wait_host(fd))
+		goto out;
+	if (hostctl(reply, sizeof(reply), "send %s %02x", id, tag))
+		goto out;
+	if (read(fd, &c, 1) != 1 || c != tag) {
+		TH_LOG("%s: read back %02x, want %02x", path, c, tag);
+		goto out;
+	}
+	c = tag ^ 0xff;
+	if (write(fd, &c, 1) != 1)
+		goto out;
+	if (hostctl(reply, sizeof(reply), "recv %s 1 10000", id))
+		goto out;
+	snprintf(want, sizeof(want), "%02x", c);
+	if (strcmp(reply, want)) {
+		TH_LOG("%s: host got '%s', want '%s'", path, reply, want);
+		goto out;
+	}
+	ret = 0;
+out:
+	hostctl(NULL, 0, "disconnect %s", id);
+	close(fd);
+	return ret;
+}
+
+TEST(all_ports_named)
+{
+	char path[128];
+	int nr;
+
+	for (nr = 1; nr <= NPORTS; nr++) {
+		port_path(path, sizeof(path), nr);
+		EXPECT_EQ(0, wait_path(path, 1, 20000)) TH_LOG("%s", path);
+	}
+	EXPECT_EQ(0, wait_path(OTHER, 1, 20000));
+	EXPECT_EQ(0, wait_path(CONSOLE, 1, 20000));
+}
+
+/* Until hvc support lands, a console port cannot be opened. */
+TEST(console_port_refused)
+{
+	ASSERT_EQ(0, wait_path(CONSOLE, 1, 20000));
+	EXPECT_EQ(-1, open(CONSOLE, O_RDWR));
+	EXPECT_EQ(ENXIO, errno);
+}
+
+TEST(data_on_every_port)
+{
+	char path[128], id[16];
+	int nr, failed = 0;
+
+	for (nr = 1; nr <= NPORTS; nr++) {
+		port_path(path, sizeof(path), nr);
+		snprintf(id, sizeof(id), "m%d", nr);
+		if (echo(_metadata, path, id, nr))
+			failed++;
+	}
+	EXPECT_EQ(0, failed);
+}
+
+/*
+ * The single-port device's port has no name (no control queue); its
+ * port is a console, refused until hvc support lands.
+ */
+TEST(single_port_is_console)
+{
+	char path[512], name[64];
+	struct dirent *de;
+	int found = 0;
+	DIR *dir;
+	FILE *f;
+
+	dir = opendir("/sys/class/virtio-ports");
+	ASSERT_NE(NULL, dir);
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name",
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		name[0] = '\0';
+		if (!fgets(name, sizeof(name), f))
+			name[0] = '\0';
+		fclose(f);
+		if (name[0])
+			continue;
+		found++;
+		snprintf(path, sizeof(path), "/dev/%s", de->d_name);
+		EXPECT_EQ(-1, open(path, O_RDWR)) TH_LOG("%s", path);
+		EXPECT_EQ(ENXIO, errno);
+	}
+	closedir(dir);
+	EXPECT_EQ(1, found);
+}
+
+/* Both controllers at once: a port of each open, data on both. */
+TEST(two_controllers)
+{
+	char path[128];
+	int fd;
+
+	port_path(path, sizeof(path), NPORTS);
+	fd = open(path, O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, echo(_metadata, OTHER, "o1", 0x5a));
+	close(fd);
+	EXPECT_EQ(0, echo(_metadata, path, "m30", 0xa5));
+}
+
+TEST_HARNESS_MAIN
