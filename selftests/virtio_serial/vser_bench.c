@@ -56,15 +56,11 @@ static double g2h(int fd, char *buf, size_t chunk, long total)
 	snprintf(req, sizeof(req), "sink bench %ld 120000", total);
 	pid = host_async(req);
 	t0 = now();
-	while (done < total) {
+	for (; done < total; done += chunk) {
 		size_t want = total - done < (long)chunk ? total - done : chunk;
-		ssize_t n = write(fd, buf, want);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
+		if (write_full(fd, buf, want))
 			return -1;
-		done += n;
 	}
 	if (host_wait(pid))
 		return -1;
