@@ -57,7 +57,8 @@ static double g2h(int fd, char *buf, size_t chunk, long total)
 	pid = host_async(req);
 	t0 = now();
 	for (; done < total; done += chunk) {
-		size_t want = total - done < (long)chunk ? total - done : chunk;
+		size_t left = total - done;
+		size_t want = left < chunk ? left : chunk;
 
 		if (write_full(fd, buf, want))
 			return -1;
