@@ -555,7 +555,6 @@ static void unplug_blocked(struct __test_metadata *_metadata,
 {
 	struct blocked r = { 0 }, w = { 0 }, p = { 0 };
 	pthread_t rt, wt, pt;
-	siginfo_t si;
 	sigset_t set;
 	char c;
 	int fd;
