@@ -15,6 +15,12 @@
  * records.  So either the waiter's re-check sees the new head, or the
  * unlocker sees the record.  The mark is cleared only by an owner with no
  * ticket behind it, so it stays set while anyone waits.
+ *
+ * Lost kicks are counted, not hung on: a waiter woken (by the tick, say)
+ * that finds the lock handed to it although no unlocker ever flagged its
+ * record counts a lost kick, and a watchdog kicks every waiter halted
+ * longer than halt_timeout_ms, counting a lost kick when an unlocker had
+ * kicked it that long ago without waking it.
  */
 
 #include <linux/cpumask.h>
@@ -27,6 +33,8 @@
 #include <linux/rcupdate.h>
 #include <linux/sched/clock.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/workqueue.h>
 #include <kunit/visibility.h>
 #include <asm/cpufeature.h>
 
@@ -75,7 +83,12 @@ MODULE_PARM_DESC(spin_threshold, "spins before a waiter halts (default 4096)");
 static unsigned int halt_timeout_ms = 1000;
 module_param(halt_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(halt_timeout_ms,
-		 "halt without a kick longer than this that ends with the lock ours counts as a lost kick (default 1000)");
+		 "the watchdog kicks waiters halted longer than this (default 1000)");
+
+static void pvlock_watchdog_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(pvlock_watchdog, pvlock_watchdog_fn);
+/* Bit 0: the watchdog is queued or about to look at the records again. */
+static unsigned long pvlock_watchdog_armed;
 
 static const struct pvlock_backend *const pvlock_backends[] = {
 	&pvlock_kvm_backend,
@@ -102,7 +115,8 @@ VISIBLE_IF_KUNIT void pvlock_publish(struct pvlock_waiter *w,
 	/* Retire the old key before changing want: see the reader. */
 	smp_wmb();
 	WRITE_ONCE(w->want, want);
-	WRITE_ONCE(w->kicked, false);
+	WRITE_ONCE(w->kicked, PVLOCK_KICK_NONE);
+	WRITE_ONCE(w->since, ktime_get_mono_fast_ns());
 	/* want before lock; pairs with smp_rmb() in pvlock_kick_target(). */
 	smp_wmb();
 	WRITE_ONCE(w->lock, lock);
@@ -158,8 +172,8 @@ EXPORT_SYMBOL_IF_KUNIT(pvlock_clear_mark);
  * @lock: the lock, as a key only: it may be freed already
  * @next: the ticket now being served
  *
- * Sets the record's kicked flag.  A record reused between the match and
- * the flag only costs that waiter a spurious wake-up and a wrong count.
+ * Flags the record as kicked.  A record reused between the match and the
+ * flag only costs that waiter a spurious wake-up and a wrong count.
  *
  * Return: the CPU, or -1 if no halting waiter holds @next.
  */
@@ -179,7 +193,10 @@ VISIBLE_IF_KUNIT int pvlock_kick_target(const struct pvlock *lock, u16 next)
 			smp_rmb();
 			if (READ_ONCE(w->want) != next)
 				continue;
-			WRITE_ONCE(w->kicked, true);
+			WRITE_ONCE(w->kick_ns, ktime_get_mono_fast_ns());
+			/* kick_ns before kicked; pairs with the watchdog. */
+			smp_wmb();
+			WRITE_ONCE(w->kicked, PVLOCK_KICK_SENT);
 			return cpu;
 		}
 	}
@@ -244,20 +261,49 @@ void pvlock_kick_next(const struct pvlock *lock, u16 next)
 }
 EXPORT_SYMBOL_NS_GPL(pvlock_kick_next, PVLOCK);
 
-static void pvlock_account_wake(struct pvlock_waiter *w, bool mine, u64 ns)
+static u64 pvlock_timeout_ns(void)
 {
-	bool kicked = READ_ONCE(w->kicked);
+	return (u64)max(READ_ONCE(halt_timeout_ms), 1U) * NSEC_PER_MSEC;
+}
 
-	WRITE_ONCE(w->kicked, false);
-	trace_pvlock_wake(READ_ONCE(w->lock), w->want, kicked, ns);
+/*
+ * Our turn came without a kick: the unlocker flags the record only after
+ * its release, so give it a moment (it may be a descheduled vCPU).  A flag
+ * that never comes is a lost kick: the unlocker saw no mark or no record.
+ */
+static u8 pvlock_await_kick_flag(struct pvlock_waiter *w)
+{
+	u64 t0 = local_clock(), limit = pvlock_timeout_ns() / 10;
+	u8 kicked = xchg(&w->kicked, PVLOCK_KICK_NONE);
+
+	while (!kicked && local_clock() - t0 < limit) {
+		cpu_relax();
+		kicked = xchg(&w->kicked, PVLOCK_KICK_NONE);
+	}
+	return kicked;
+}
+
+/* Classify a wake-up; returns true when the lock is ours. */
+static bool pvlock_account_wake(struct pvlock *lock, struct pvlock_waiter *w,
+				u16 want, u64 ns)
+{
+	/*
+	 * Consume the flag before reading the head: the unlocker writes the
+	 * head first, so a flag set after this is left for the next round.
+	 */
+	u8 kicked = xchg(&w->kicked, PVLOCK_KICK_NONE);
+	bool mine = pvlock_head_now(lock) == want;
+
+	trace_pvlock_wake(lock, want, kicked, ns);
 	if (kicked)
 		pvlock_stat_inc(PVLOCK_STAT_WAKE_KICKED);
 	else if (!mine)
 		pvlock_stat_inc(PVLOCK_STAT_WAKE_SPURIOUS);
-	else if (ns > (u64)READ_ONCE(halt_timeout_ms) * NSEC_PER_MSEC)
-		pvlock_stat_inc(PVLOCK_STAT_LOST_KICK);
-	else
+	else if (pvlock_await_kick_flag(w))
 		pvlock_stat_inc(PVLOCK_STAT_WAKE_UNKICKED);
+	else
+		pvlock_stat_inc(PVLOCK_STAT_LOST_KICK);
+	return mine;
 }
 
 /* Halt until our turn comes or halting is switched off. */
@@ -274,9 +320,86 @@ static void pvlock_halt_loop(const struct pvlock_backend *be,
 		be->wait(irqs_off);
 		ns = local_clock() - t0;
 		pvlock_stat_halt(ns);
-		mine = pvlock_head_now(lock) == want;
-		pvlock_account_wake(w, mine, ns);
+		mine = pvlock_account_wake(lock, w, want, ns);
 	}
+}
+
+/*
+ * Queue the watchdog's timer on a CPU that is not waiting: a CPU halted with
+ * interrupts off runs no timer, and the watchdog is there for such a CPU.
+ */
+static void pvlock_watchdog_arm(void)
+{
+	unsigned long delay = msecs_to_jiffies(READ_ONCE(halt_timeout_ms) / 2);
+	int cpu;
+
+	if (test_bit(0, &pvlock_watchdog_armed) ||
+	    test_and_set_bit(0, &pvlock_watchdog_armed))
+		return;
+	for_each_online_cpu(cpu)
+		if (!cpumask_test_cpu(cpu, &pvlock_waiting))
+			break;
+	if (cpu >= nr_cpu_ids)
+		cpu = WORK_CPU_UNBOUND;
+	queue_delayed_work_on(cpu, system_unbound_wq, &pvlock_watchdog,
+			      max(delay, 1UL));
+}
+
+/* Kick @w's CPU if it has been halted too long; count a lost kick. */
+static bool pvlock_watchdog_check(struct pvlock_waiter *w, u64 now)
+{
+	s64 limit = pvlock_timeout_ns();
+
+	if (!READ_ONCE(w->lock))
+		return false;
+	/* lock before the rest; pairs with pvlock_publish(). */
+	smp_rmb();
+	if (READ_ONCE(w->kicked)) {
+		/* kicked before kick_ns; pairs with pvlock_kick_target(). */
+		smp_rmb();
+		if ((s64)(now - READ_ONCE(w->kick_ns)) <= limit)
+			return false;
+		/* Kicked a timeout ago and still halted: the kick got lost. */
+		pvlock_stat_inc(PVLOCK_STAT_LOST_KICK);
+	} else if ((s64)(now - READ_ONCE(w->since)) <= limit) {
+		return false;
+	}
+	pvlock_stat_inc(PVLOCK_STAT_WATCHDOG);
+	return true;
+}
+
+/*
+ * The timeout fallback: runs while any CPU has a published record, every
+ * halt_timeout_ms / 2, and kicks the CPUs whose waiters halted longer than
+ * halt_timeout_ms.  A bug then shows as a counter, not as a hang (a vCPU
+ * halted with interrupts off wakes only on a kick).
+ */
+static void pvlock_watchdog_fn(struct work_struct *work)
+{
+	const struct pvlock_backend *be;
+	u64 now;
+	int cpu;
+
+	clear_bit(0, &pvlock_watchdog_armed);
+	/* Disarm before the scan; pairs with pvlock_wait(). */
+	smp_mb__after_atomic();
+	/* Kick inside an RCU read section: pvlock_stop() waits for it. */
+	rcu_read_lock();
+	be = READ_ONCE(pvlock_be);
+	now = ktime_get_mono_fast_ns();
+	for_each_cpu(cpu, &pvlock_waiting) {
+		struct pvlock_cpu *pc = per_cpu_ptr(&pvlock_cpu, cpu);
+		/* Only the innermost waiter halts; the others are interrupted. */
+		int top = READ_ONCE(pc->depth) - 1;
+
+		if (top < 0 || top >= PVLOCK_NEST_MAX)
+			continue;
+		if (pvlock_watchdog_check(&pc->w[top], now) && be)
+			be->kick(cpu);
+	}
+	rcu_read_unlock();
+	if (!cpumask_empty(&pvlock_waiting))
+		pvlock_watchdog_arm();
 }
 
 /*
@@ -310,6 +433,9 @@ static bool pvlock_wait(struct pvlock *lock, u16 want)
 	w = this_cpu_ptr(&pvlock_cpu.w[depth]);
 	pvlock_publish(w, lock, want);
 	cpumask_set_cpu(smp_processor_id(), &pvlock_waiting);
+	/* Waiting before armed; pairs with pvlock_watchdog_fn(). */
+	smp_mb__after_atomic();
+	pvlock_watchdog_arm();
 	pvlock_stat_inc(PVLOCK_STAT_SLOWPATH);
 	trace_pvlock_slowpath(lock, want, depth);
 
@@ -401,6 +527,9 @@ static void pvlock_stop(void)
 	 */
 	static_branch_disable(&pvlock_halt_key);
 	synchronize_rcu();
+	/* No record left: the watchdog does not re-arm itself any more. */
+	cancel_delayed_work_sync(&pvlock_watchdog);
+	clear_bit(0, &pvlock_watchdog_armed);
 	static_branch_disable(&pvlock_kick_key);
 	synchronize_rcu();
 	WRITE_ONCE(pvlock_be, NULL);

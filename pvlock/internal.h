@@ -39,16 +39,27 @@ bool pvlock_kvm_features_ok(u32 base, u32 features);
 /* Waiter records per CPU: one per context level (task, softirq, hardirq). */
 #define PVLOCK_NEST_MAX	3
 
+/* What the unlocker did about a waiter record (pvlock_waiter.kicked). */
+enum pvlock_kick_state {
+	PVLOCK_KICK_NONE,	/* no kick yet */
+	PVLOCK_KICK_SENT,	/* the unlocker kicked */
+};
+
 /**
  * struct pvlock_waiter - what a halting waiter publishes for the unlocker
  * @lock: the lock waited for, or NULL; written last, read first
+ * @since: when the record was published (ktime_get_mono_fast_ns())
+ * @kick_ns: when the unlocker kicked, valid once @kicked is set
  * @want: the ticket waited for
- * @kicked: set by the unlocker before it kicks; cleared by the waiter
+ * @kicked: an enum pvlock_kick_state, set by the unlocker before it kicks
+ *          and consumed by the waiter when it wakes
  */
 struct pvlock_waiter {
 	const struct pvlock *lock;
+	u64 since;
+	u64 kick_ns;
 	u16 want;
-	bool kicked;
+	u8 kicked;
 };
 
 /* Statistics, per CPU, summed on read (stats.c). */
@@ -62,8 +73,9 @@ enum pvlock_stat {
 	PVLOCK_STAT_KICK_NONE,		/* marked unlocks with no one halted */
 	PVLOCK_STAT_WAKE_KICKED,	/* wake-ups by a kick */
 	PVLOCK_STAT_WAKE_SPURIOUS,	/* wake-ups without kick, not our turn */
-	PVLOCK_STAT_WAKE_UNKICKED,	/* our turn, woken before any kick */
-	PVLOCK_STAT_LOST_KICK,		/* our turn, halted too long, no kick */
+	PVLOCK_STAT_WAKE_UNKICKED,	/* our turn, woken before the kick */
+	PVLOCK_STAT_LOST_KICK,		/* our turn, but the kick never came */
+	PVLOCK_STAT_WATCHDOG,		/* halts ended by the watchdog */
 	PVLOCK_STAT_MARK_CLEARED,	/* slowpath marks cleared */
 	PVLOCK_STAT_HALT_NS,		/* total time halted */
 	PVLOCK_NR_STATS

@@ -372,10 +372,14 @@ static void pvlock_test_fifo(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, pvlock_is_locked(&lock));
 }
 
-/* A fake backend: "halts" by spinning until kicked, records the kick. */
+/*
+ * A fake backend: "halts" by spinning until kicked (5 s at most), records
+ * the kicks and drops the first pvlock_fake_drop of them.
+ */
 static int pvlock_fake_kicked = -1;
 static atomic_t pvlock_fake_kicks;
 static atomic_t pvlock_fake_waits;
+static int pvlock_fake_drop;
 
 static void pvlock_fake_wait(bool irqs_off)
 {
@@ -391,7 +395,8 @@ static void pvlock_fake_wait(bool irqs_off)
 
 static void pvlock_fake_kick(int cpu)
 {
-	atomic_inc(&pvlock_fake_kicks);
+	if (atomic_inc_return(&pvlock_fake_kicks) <= READ_ONCE(pvlock_fake_drop))
+		return;
 	WRITE_ONCE(pvlock_fake_kicked, cpu);
 }
 
@@ -448,6 +453,66 @@ static void pvlock_test_fake_kick(struct kunit *test)
 restore:
 	old = pvlock_choose("auto", real, ARRAY_SIZE(real));
 	KUNIT_EXPECT_EQ(test, pvlock_install(old), 0);
+}
+
+/*
+ * The fake backend drops the unlocker's kick: the waiter, halted with
+ * interrupts off, would stay halted; the watchdog must kick it well before
+ * the fake halt gives up after 5 s, and count a lost kick.
+ */
+static void pvlock_test_lost_kick(struct kunit *test)
+{
+	const struct pvlock_backend *const real[] = {
+		&pvlock_kvm_backend, &pvlock_ipi_backend,
+	};
+	struct pvlock_test_waiter tw = {};
+	atomic_t order = ATOMIC_INIT(0);
+	u64 lost = pvlock_stat_read(PVLOCK_STAT_LOST_KICK);
+	u64 dog = pvlock_stat_read(PVLOCK_STAT_WATCHDOG);
+	u64 deadline, t0 = local_clock();
+	struct task_struct *t;
+	struct pvlock lock;
+	bool done;
+	int cpu;
+
+	pvlock_init(&lock);
+	KUNIT_ASSERT_EQ(test, pvlock_test_other_cpus(&cpu, 1), 1);
+	atomic_set(&pvlock_fake_kicks, 0);
+	atomic_set(&pvlock_fake_waits, 0);
+	WRITE_ONCE(pvlock_fake_drop, 1);
+	tw.lock = &lock;
+	tw.order = &order;
+	tw.irqsave = true;
+	t = pvlock_test_spawn(&tw, cpu);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	KUNIT_ASSERT_EQ(test, pvlock_install(&pvlock_fake_kicker), 0);
+
+	pvlock_lock(&lock);
+	if (!pvlock_test_enqueue(&tw, t)) {
+		pvlock_unlock(&lock);
+		KUNIT_FAIL(test, "the waiter did not take a ticket");
+		goto out_wait;
+	}
+	deadline = local_clock() + 5 * NSEC_PER_SEC;
+	while (!atomic_read(&pvlock_fake_waits) && local_clock() < deadline)
+		cpu_relax();
+	KUNIT_EXPECT_EQ(test, atomic_read(&pvlock_fake_waits), 1);
+	t0 = local_clock();
+	pvlock_unlock(&lock);
+out_wait:
+	done = wait_for_completion_timeout(&tw.done, 4 * HZ);
+	KUNIT_EXPECT_TRUE_MSG(test, done, "the watchdog did not end the halt");
+	KUNIT_EXPECT_LT(test, local_clock() - t0, 4 * NSEC_PER_SEC);
+	KUNIT_EXPECT_EQ(test, tw.place, 1);
+	/* The dropped kick, then the watchdog's. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&pvlock_fake_kicks), 2);
+	KUNIT_EXPECT_EQ(test, pvlock_stat_read(PVLOCK_STAT_LOST_KICK), lost + 1);
+	KUNIT_EXPECT_EQ(test, pvlock_stat_read(PVLOCK_STAT_WATCHDOG), dog + 1);
+	if (!done)
+		wait_for_completion(&tw.done);
+	WRITE_ONCE(pvlock_fake_drop, 0);
+	KUNIT_EXPECT_EQ(test, pvlock_install(pvlock_choose("auto", real,
+							   ARRAY_SIZE(real))), 0);
 }
 
 /* With the backend auto chose: a halting waiter and an irqs-off one. */
@@ -525,6 +590,7 @@ static struct kunit_case pvlock_test_cases[] = {
 	KUNIT_CASE(pvlock_test_choose),
 	KUNIT_CASE(pvlock_test_fifo),
 	KUNIT_CASE(pvlock_test_fake_kick),
+	KUNIT_CASE(pvlock_test_lost_kick),
 	KUNIT_CASE(pvlock_test_real_waiters),
 	{}
 };

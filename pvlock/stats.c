@@ -37,7 +37,8 @@ const char * const pvlock_stat_names[PVLOCK_NR_STATS] = {
 	[PVLOCK_STAT_WAKE_KICKED] = "wake_kicked",
 	[PVLOCK_STAT_WAKE_SPURIOUS] = "wake_spurious",
 	[PVLOCK_STAT_WAKE_UNKICKED] = "wake_unkicked",
-	[PVLOCK_STAT_LOST_KICK] = "lost_kick_fallback",
+	[PVLOCK_STAT_LOST_KICK] = "lost_kick",
+	[PVLOCK_STAT_WATCHDOG] = "watchdog_kick",
 	[PVLOCK_STAT_MARK_CLEARED] = "mark_cleared",
 	[PVLOCK_STAT_HALT_NS] = "halt_ns",
 };
