@@ -171,13 +171,15 @@ EXPORT_SYMBOL_IF_KUNIT(pvlock_clear_mark);
  * pvlock_kick_target() - find the CPU whose waiter holds a given ticket
  * @lock: the lock, as a key only: it may be freed already
  * @next: the ticket now being served
+ * @how: the flag for the record, an enum pvlock_kick_state
  *
  * Flags the record as kicked.  A record reused between the match and the
  * flag only costs that waiter a spurious wake-up and a wrong count.
  *
  * Return: the CPU, or -1 if no halting waiter holds @next.
  */
-VISIBLE_IF_KUNIT int pvlock_kick_target(const struct pvlock *lock, u16 next)
+VISIBLE_IF_KUNIT int pvlock_kick_target(const struct pvlock *lock, u16 next,
+					u8 how)
 {
 	int cpu, i;
 
@@ -196,7 +198,7 @@ VISIBLE_IF_KUNIT int pvlock_kick_target(const struct pvlock *lock, u16 next)
 			WRITE_ONCE(w->kick_ns, ktime_get_mono_fast_ns());
 			/* kick_ns before kicked; pairs with the watchdog. */
 			smp_wmb();
-			WRITE_ONCE(w->kicked, PVLOCK_KICK_SENT);
+			WRITE_ONCE(w->kicked, how);
 			return cpu;
 		}
 	}
@@ -239,20 +241,29 @@ EXPORT_SYMBOL_IF_KUNIT(pvlock_waiting_set);
  * @next: the ticket now being served
  *
  * Called by pvlock_unlock() when the released head carried the slowpath
- * mark.  Never dereferences @lock.
+ * mark.  Never dereferences @lock.  In NMI context, a backend whose kick is
+ * not NMI-safe (ipi: the NMI may have interrupted an IPI being queued) only
+ * flags the record: its waiters halt with interrupts on, so the tick wakes
+ * them.  The scan of the records is lockless and NMI-safe.
  */
 void pvlock_kick_next(const struct pvlock *lock, u16 next)
 {
 	const struct pvlock_backend *be = READ_ONCE(pvlock_be);
+	bool defer;
 	int cpu;
 
 	pvlock_stat_inc(PVLOCK_STAT_UNLOCK_SLOW);
-	/* An unlock in NMI cannot send an IPI; the tick wakes the waiter. */
-	if (!be || in_nmi())
+	if (!be)
 		return;
-	cpu = pvlock_kick_target(lock, next);
+	defer = in_nmi() && !be->kick_nmi_safe;
+	cpu = pvlock_kick_target(lock, next, defer ? PVLOCK_KICK_DEFERRED :
+				 PVLOCK_KICK_SENT);
 	if (cpu < 0) {
 		pvlock_stat_inc(PVLOCK_STAT_KICK_NONE);
+		return;
+	}
+	if (defer) {
+		pvlock_stat_inc(PVLOCK_STAT_KICK_NMI);
 		return;
 	}
 	trace_pvlock_kick(lock, next, cpu);
@@ -295,11 +306,11 @@ static bool pvlock_account_wake(struct pvlock *lock, struct pvlock_waiter *w,
 	bool mine = pvlock_head_now(lock) == want;
 
 	trace_pvlock_wake(lock, want, kicked, ns);
-	if (kicked)
+	if (kicked == PVLOCK_KICK_SENT)
 		pvlock_stat_inc(PVLOCK_STAT_WAKE_KICKED);
 	else if (!mine)
 		pvlock_stat_inc(PVLOCK_STAT_WAKE_SPURIOUS);
-	else if (pvlock_await_kick_flag(w))
+	else if (kicked || pvlock_await_kick_flag(w))
 		pvlock_stat_inc(PVLOCK_STAT_WAKE_UNKICKED);
 	else
 		pvlock_stat_inc(PVLOCK_STAT_LOST_KICK);

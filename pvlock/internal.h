@@ -18,9 +18,12 @@
  * @exit: undo @init, after no CPU can be waiting or kicking (may be NULL)
  * @wait: halt once, with interrupts disabled on entry and on return;
  *        @irqs_off tells whether the caller had them disabled
- * @kick: wake @cpu's halted vCPU; any context but NMI
+ * @kick: wake @cpu's halted vCPU; any context, NMI only if @kick_nmi_safe
  * @halts_irqs_off: whether a waiter that has interrupts disabled may halt,
  *        i.e. whether @kick wakes a vCPU halted with interrupts disabled
+ * @kick_nmi_safe: whether @kick may be called in NMI context; a backend
+ *        that halts with interrupts off must offer this, or an unlock in
+ *        NMI could leave such a waiter halted
  */
 struct pvlock_backend {
 	const char *name;
@@ -30,6 +33,7 @@ struct pvlock_backend {
 	void (*wait)(bool irqs_off);
 	void (*kick)(int cpu);
 	bool halts_irqs_off;
+	bool kick_nmi_safe;
 };
 
 extern const struct pvlock_backend pvlock_kvm_backend;
@@ -43,6 +47,7 @@ bool pvlock_kvm_features_ok(u32 base, u32 features);
 enum pvlock_kick_state {
 	PVLOCK_KICK_NONE,	/* no kick yet */
 	PVLOCK_KICK_SENT,	/* the unlocker kicked */
+	PVLOCK_KICK_DEFERRED,	/* unlocked in NMI; the tick wakes the waiter */
 };
 
 /**
@@ -71,6 +76,7 @@ enum pvlock_stat {
 	PVLOCK_STAT_UNLOCK_SLOW,	/* unlocks that saw the slowpath mark */
 	PVLOCK_STAT_KICKS,		/* kicks sent */
 	PVLOCK_STAT_KICK_NONE,		/* marked unlocks with no one halted */
+	PVLOCK_STAT_KICK_NMI,		/* kicks left to the tick: NMI unlock */
 	PVLOCK_STAT_WAKE_KICKED,	/* wake-ups by a kick */
 	PVLOCK_STAT_WAKE_SPURIOUS,	/* wake-ups without kick, not our turn */
 	PVLOCK_STAT_WAKE_UNKICKED,	/* our turn, woken before the kick */
@@ -92,7 +98,7 @@ extern const char * const pvlock_stat_names[PVLOCK_NR_STATS];
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Static without KUnit (VISIBLE_IF_KUNIT); exported for pvlock_kunit. */
-int pvlock_kick_target(const struct pvlock *lock, u16 next);
+int pvlock_kick_target(const struct pvlock *lock, u16 next, u8 how);
 void pvlock_publish(struct pvlock_waiter *w, const struct pvlock *lock,
 		    u16 want);
 bool pvlock_mark(struct pvlock *lock, u16 want);

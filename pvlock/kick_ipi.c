@@ -93,5 +93,6 @@ const struct pvlock_backend pvlock_ipi_backend = {
 	.wait = pvlock_ipi_wait,
 	.kick = pvlock_ipi_kick,
 	.halts_irqs_off = false,
+	.kick_nmi_safe = false,
 };
 EXPORT_SYMBOL_IF_KUNIT(pvlock_ipi_backend);

@@ -70,5 +70,7 @@ const struct pvlock_backend pvlock_kvm_backend = {
 	.wait = pvlock_kvm_wait,
 	.kick = pvlock_kvm_kick,
 	.halts_irqs_off = true,
+	/* A hypercall: no lock, no queue, fine in NMI. */
+	.kick_nmi_safe = true,
 };
 EXPORT_SYMBOL_IF_KUNIT(pvlock_kvm_backend);

@@ -186,19 +186,23 @@ static void pvlock_test_kick_target(struct kunit *test)
 	pvlock_waiting_set(c0, true);
 	pvlock_waiting_set(c1, true);
 
-	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 6), c1);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 6, PVLOCK_KICK_SENT), c1);
 	KUNIT_EXPECT_TRUE(test, pvlock_waiter_slot(c1, 1)->kicked);
 	KUNIT_EXPECT_FALSE(test, pvlock_waiter_slot(c1, 2)->kicked);
-	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 4), c0);
-	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&b, 4), c1);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 4, PVLOCK_KICK_DEFERRED),
+			c0);
+	KUNIT_EXPECT_EQ(test, pvlock_waiter_slot(c0, 0)->kicked,
+			PVLOCK_KICK_DEFERRED);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&b, 4, PVLOCK_KICK_SENT), c1);
 	KUNIT_EXPECT_TRUE(test, pvlock_waiter_slot(c1, 2)->kicked);
-	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&b, 6), -1);
-	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 8), -1);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&b, 6, PVLOCK_KICK_SENT), -1);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 8, PVLOCK_KICK_SENT), -1);
 
 	/* A CPU not marked as waiting is not looked at. */
 	pvlock_waiting_set(c0, false);
 	if (c0 != c1)
-		KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 4), -1);
+		KUNIT_EXPECT_EQ(test,
+				pvlock_kick_target(&a, 4, PVLOCK_KICK_SENT), -1);
 
 	pvlock_waiting_set(c1, false);
 	WRITE_ONCE(pvlock_waiter_slot(c0, 0)->lock, NULL);

@@ -34,6 +34,7 @@ const char * const pvlock_stat_names[PVLOCK_NR_STATS] = {
 	[PVLOCK_STAT_UNLOCK_SLOW] = "unlock_slow",
 	[PVLOCK_STAT_KICKS] = "kicks",
 	[PVLOCK_STAT_KICK_NONE] = "kick_none",
+	[PVLOCK_STAT_KICK_NMI] = "kick_nmi_deferred",
 	[PVLOCK_STAT_WAKE_KICKED] = "wake_kicked",
 	[PVLOCK_STAT_WAKE_SPURIOUS] = "wake_spurious",
 	[PVLOCK_STAT_WAKE_UNKICKED] = "wake_unkicked",
