@@ -43,17 +43,6 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-/**
- * struct pvlock_cpu - a CPU's waiter records
- * @w: one record per context level that may wait at the same time
- * @depth: records in use; only this CPU changes it, nested contexts in
- *         LIFO order
- */
-struct pvlock_cpu {
-	struct pvlock_waiter w[PVLOCK_NEST_MAX];
-	int depth;
-};
-
 static DEFINE_PER_CPU(struct pvlock_cpu, pvlock_cpu);
 
 /* CPUs with a published record: the unlocker scans only these. */
@@ -169,6 +158,8 @@ EXPORT_SYMBOL_IF_KUNIT(pvlock_clear_mark);
 
 /**
  * pvlock_kick_target() - find the CPU whose waiter holds a given ticket
+ * @waiting: the CPUs to look at
+ * @cpus: their records
  * @lock: the lock, as a key only: it may be freed already
  * @next: the ticket now being served
  * @how: the flag for the record, an enum pvlock_kick_state
@@ -178,13 +169,15 @@ EXPORT_SYMBOL_IF_KUNIT(pvlock_clear_mark);
  *
  * Return: the CPU, or -1 if no halting waiter holds @next.
  */
-VISIBLE_IF_KUNIT int pvlock_kick_target(const struct pvlock *lock, u16 next,
+VISIBLE_IF_KUNIT int pvlock_kick_target(const struct cpumask *waiting,
+					struct pvlock_cpu __percpu *cpus,
+					const struct pvlock *lock, u16 next,
 					u8 how)
 {
 	int cpu, i;
 
-	for_each_cpu(cpu, &pvlock_waiting) {
-		struct pvlock_cpu *pc = per_cpu_ptr(&pvlock_cpu, cpu);
+	for_each_cpu(cpu, waiting) {
+		struct pvlock_cpu *pc = per_cpu_ptr(cpus, cpu);
 
 		for (i = 0; i < PVLOCK_NEST_MAX; i++) {
 			struct pvlock_waiter *w = &pc->w[i];
@@ -205,35 +198,6 @@ VISIBLE_IF_KUNIT int pvlock_kick_target(const struct pvlock *lock, u16 next,
 	return -1;
 }
 EXPORT_SYMBOL_IF_KUNIT(pvlock_kick_target);
-
-#if IS_ENABLED(CONFIG_KUNIT)
-/**
- * pvlock_waiter_slot() - a CPU's waiter record, for the KUnit test
- * @cpu: the CPU
- * @depth: the context level
- *
- * Return: the record.
- */
-VISIBLE_IF_KUNIT struct pvlock_waiter *pvlock_waiter_slot(int cpu, int depth)
-{
-	return &per_cpu_ptr(&pvlock_cpu, cpu)->w[depth];
-}
-EXPORT_SYMBOL_IF_KUNIT(pvlock_waiter_slot);
-
-/**
- * pvlock_waiting_set() - mark or unmark a CPU as waiting, for the test
- * @cpu: the CPU
- * @on: mark or unmark
- */
-VISIBLE_IF_KUNIT void pvlock_waiting_set(int cpu, bool on)
-{
-	if (on)
-		cpumask_set_cpu(cpu, &pvlock_waiting);
-	else
-		cpumask_clear_cpu(cpu, &pvlock_waiting);
-}
-EXPORT_SYMBOL_IF_KUNIT(pvlock_waiting_set);
-#endif
 
 /**
  * pvlock_kick_next() - kick the halted waiter of the next ticket
@@ -256,7 +220,8 @@ void pvlock_kick_next(const struct pvlock *lock, u16 next)
 	if (!be)
 		return;
 	defer = in_nmi() && !be->kick_nmi_safe;
-	cpu = pvlock_kick_target(lock, next, defer ? PVLOCK_KICK_DEFERRED :
+	cpu = pvlock_kick_target(&pvlock_waiting, &pvlock_cpu, lock, next,
+				 defer ? PVLOCK_KICK_DEFERRED :
 				 PVLOCK_KICK_SENT);
 	if (cpu < 0) {
 		pvlock_stat_inc(PVLOCK_STAT_KICK_NONE);
@@ -586,6 +551,19 @@ VISIBLE_IF_KUNIT int pvlock_install(const struct pvlock_backend *be)
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(pvlock_install);
+
+/**
+ * pvlock_installed() - the backend in use
+ *
+ * Visible to the KUnit test, which puts it back after a fake one.
+ *
+ * Return: the backend, or NULL for none.
+ */
+VISIBLE_IF_KUNIT const struct pvlock_backend *pvlock_installed(void)
+{
+	return READ_ONCE(pvlock_be);
+}
+EXPORT_SYMBOL_IF_KUNIT(pvlock_installed);
 
 static int pvlock_switch(const char *name)
 {

@@ -67,6 +67,17 @@ struct pvlock_waiter {
 	u8 kicked;
 };
 
+/**
+ * struct pvlock_cpu - a CPU's waiter records
+ * @w: one record per context level that may wait at the same time
+ * @depth: records in use; only this CPU changes it, nested contexts in
+ *         LIFO order
+ */
+struct pvlock_cpu {
+	struct pvlock_waiter w[PVLOCK_NEST_MAX];
+	int depth;
+};
+
 /* Statistics, per CPU, summed on read (stats.c). */
 enum pvlock_stat {
 	PVLOCK_STAT_SLOWPATH,		/* waiters that published a record */
@@ -98,14 +109,15 @@ extern const char * const pvlock_stat_names[PVLOCK_NR_STATS];
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* Static without KUnit (VISIBLE_IF_KUNIT); exported for pvlock_kunit. */
-int pvlock_kick_target(const struct pvlock *lock, u16 next, u8 how);
+int pvlock_kick_target(const struct cpumask *waiting,
+		       struct pvlock_cpu __percpu *cpus,
+		       const struct pvlock *lock, u16 next, u8 how);
 void pvlock_publish(struct pvlock_waiter *w, const struct pvlock *lock,
 		    u16 want);
 bool pvlock_mark(struct pvlock *lock, u16 want);
 bool pvlock_clear_mark(struct pvlock *lock, u16 ticket);
-struct pvlock_waiter *pvlock_waiter_slot(int cpu, int depth);
-void pvlock_waiting_set(int cpu, bool on);
 int pvlock_install(const struct pvlock_backend *be);
+const struct pvlock_backend *pvlock_installed(void);
 u64 pvlock_stat_read(enum pvlock_stat stat);
 const struct pvlock_backend *pvlock_choose(const char *name,
 					   const struct pvlock_backend *

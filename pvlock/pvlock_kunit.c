@@ -3,6 +3,10 @@
  * KUnit tests for pvlock: ticket logic and wrap-around, trylock, the
  * slowpath mark, kick-target selection, backend choice, and real waiters
  * (FIFO order, a kicked halt with a fake backend, an irqs-off waiter).
+ *
+ * Kick-target selection runs on private records.  The fake-backend cases
+ * install their backend with pvlock_install(), which drains the waiters,
+ * and put back the one that was in use.
  */
 
 #include <kunit/test.h>
@@ -14,6 +18,7 @@
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/kvm_para.h>
+#include <linux/percpu.h>
 #include <linux/sched/clock.h>
 #include <asm/cpufeature.h>
 
@@ -170,44 +175,61 @@ static void pvlock_test_mark(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, pvlock_clear_mark(&lock, 4));
 }
 
+/* Private records and waiting mask: the module's own are left alone. */
 static void pvlock_test_kick_target(struct kunit *test)
 {
+	struct pvlock_cpu __percpu *cpus;
+	struct pvlock_waiter *w0, *w1, *w2;
+	struct cpumask *waiting;
 	struct pvlock a, b;
 	int c0 = cpumask_first(cpu_possible_mask);
 	int c1 = cpumask_next(c0, cpu_possible_mask);
 
 	if (c1 >= nr_cpu_ids)
 		c1 = c0;
+	waiting = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, waiting);
+	cpus = alloc_percpu(struct pvlock_cpu);
+	if (!cpus) {
+		KUNIT_FAIL(test, "alloc_percpu failed");
+		return;
+	}
+	w0 = &per_cpu_ptr(cpus, c0)->w[0];
+	w1 = &per_cpu_ptr(cpus, c1)->w[1];
+	w2 = &per_cpu_ptr(cpus, c1)->w[2];
 	pvlock_init(&a);
 	pvlock_init(&b);
-	pvlock_publish(pvlock_waiter_slot(c0, 0), &a, 4);
-	pvlock_publish(pvlock_waiter_slot(c1, 1), &a, 6);
-	pvlock_publish(pvlock_waiter_slot(c1, 2), &b, 4);
-	pvlock_waiting_set(c0, true);
-	pvlock_waiting_set(c1, true);
+	pvlock_publish(w0, &a, 4);
+	pvlock_publish(w1, &a, 6);
+	pvlock_publish(w2, &b, 4);
+	cpumask_set_cpu(c0, waiting);
+	cpumask_set_cpu(c1, waiting);
 
-	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 6, PVLOCK_KICK_SENT), c1);
-	KUNIT_EXPECT_TRUE(test, pvlock_waiter_slot(c1, 1)->kicked);
-	KUNIT_EXPECT_FALSE(test, pvlock_waiter_slot(c1, 2)->kicked);
-	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 4, PVLOCK_KICK_DEFERRED),
-			c0);
-	KUNIT_EXPECT_EQ(test, pvlock_waiter_slot(c0, 0)->kicked,
-			PVLOCK_KICK_DEFERRED);
-	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&b, 4, PVLOCK_KICK_SENT), c1);
-	KUNIT_EXPECT_TRUE(test, pvlock_waiter_slot(c1, 2)->kicked);
-	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&b, 6, PVLOCK_KICK_SENT), -1);
-	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 8, PVLOCK_KICK_SENT), -1);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(waiting, cpus, &a, 6,
+						 PVLOCK_KICK_SENT), c1);
+	KUNIT_EXPECT_EQ(test, w1->kicked, PVLOCK_KICK_SENT);
+	KUNIT_EXPECT_EQ(test, w2->kicked, PVLOCK_KICK_NONE);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(waiting, cpus, &a, 4,
+						 PVLOCK_KICK_DEFERRED), c0);
+	KUNIT_EXPECT_EQ(test, w0->kicked, PVLOCK_KICK_DEFERRED);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(waiting, cpus, &b, 4,
+						 PVLOCK_KICK_SENT), c1);
+	KUNIT_EXPECT_EQ(test, w2->kicked, PVLOCK_KICK_SENT);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(waiting, cpus, &b, 6,
+						 PVLOCK_KICK_SENT), -1);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(waiting, cpus, &a, 8,
+						 PVLOCK_KICK_SENT), -1);
 
 	/* A CPU not marked as waiting is not looked at. */
-	pvlock_waiting_set(c0, false);
+	cpumask_clear_cpu(c0, waiting);
 	if (c0 != c1)
-		KUNIT_EXPECT_EQ(test,
-				pvlock_kick_target(&a, 4, PVLOCK_KICK_SENT), -1);
-
-	pvlock_waiting_set(c1, false);
-	WRITE_ONCE(pvlock_waiter_slot(c0, 0)->lock, NULL);
-	WRITE_ONCE(pvlock_waiter_slot(c1, 1)->lock, NULL);
-	WRITE_ONCE(pvlock_waiter_slot(c1, 2)->lock, NULL);
+		KUNIT_EXPECT_EQ(test, pvlock_kick_target(waiting, cpus, &a, 4,
+							 PVLOCK_KICK_SENT), -1);
+	/* A retired record is not found either. */
+	WRITE_ONCE(w1->lock, NULL);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(waiting, cpus, &a, 6,
+						 PVLOCK_KICK_SENT), -1);
+	free_percpu(cpus);
 }
 
 static bool pvlock_fake_yes(void)
@@ -414,10 +436,7 @@ static const struct pvlock_backend pvlock_fake_kicker = {
 
 static void pvlock_test_fake_kick(struct kunit *test)
 {
-	const struct pvlock_backend *const real[] = {
-		&pvlock_kvm_backend, &pvlock_ipi_backend,
-	};
-	const struct pvlock_backend *old;
+	const struct pvlock_backend *old = pvlock_installed();
 	struct pvlock_test_waiter tw = {};
 	atomic_t order = ATOMIC_INIT(0);
 	u64 lost = pvlock_stat_read(PVLOCK_STAT_LOST_KICK);
@@ -455,7 +474,6 @@ static void pvlock_test_fake_kick(struct kunit *test)
 	/* The waiter was last in line: it dropped the mark. */
 	KUNIT_EXPECT_FALSE(test, atomic_read(&lock.val) & PVLOCK_SLOWPATH);
 restore:
-	old = pvlock_choose("auto", real, ARRAY_SIZE(real));
 	KUNIT_EXPECT_EQ(test, pvlock_install(old), 0);
 }
 
@@ -466,9 +484,7 @@ restore:
  */
 static void pvlock_test_lost_kick(struct kunit *test)
 {
-	const struct pvlock_backend *const real[] = {
-		&pvlock_kvm_backend, &pvlock_ipi_backend,
-	};
+	const struct pvlock_backend *old = pvlock_installed();
 	struct pvlock_test_waiter tw = {};
 	atomic_t order = ATOMIC_INIT(0);
 	u64 lost = pvlock_stat_read(PVLOCK_STAT_LOST_KICK);
@@ -515,17 +531,13 @@ out_wait:
 	if (!done)
 		wait_for_completion(&tw.done);
 	WRITE_ONCE(pvlock_fake_drop, 0);
-	KUNIT_EXPECT_EQ(test, pvlock_install(pvlock_choose("auto", real,
-							   ARRAY_SIZE(real))), 0);
+	KUNIT_EXPECT_EQ(test, pvlock_install(old), 0);
 }
 
-/* With the backend auto chose: a halting waiter and an irqs-off one. */
+/* With the backend in use: a halting waiter and an irqs-off one. */
 static void pvlock_test_real_waiters(struct kunit *test)
 {
-	const struct pvlock_backend *const real[] = {
-		&pvlock_kvm_backend, &pvlock_ipi_backend,
-	};
-	const struct pvlock_backend *be = pvlock_choose("auto", real, 2);
+	const struct pvlock_backend *be = pvlock_installed();
 	struct pvlock_test_waiter tw = {};
 	atomic_t order = ATOMIC_INIT(0);
 	u64 halts, kicks, nohalt, lost;
@@ -534,8 +546,8 @@ static void pvlock_test_real_waiters(struct kunit *test)
 	struct pvlock lock;
 
 	pvlock_init(&lock);
-	if (IS_ERR_OR_NULL(be))
-		kunit_skip(test, "no pv backend on this machine");
+	if (!be)
+		kunit_skip(test, "no pv backend in use");
 	KUNIT_ASSERT_EQ(test, pvlock_test_other_cpus(&cpu, 1), 1);
 	tw.lock = &lock;
 	tw.order = &order;
