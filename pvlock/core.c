@@ -413,6 +413,8 @@ static bool pvlock_wait(struct pvlock *lock, u16 want)
 	smp_mb__after_atomic();
 	pvlock_watchdog_arm();
 	pvlock_stat_inc(PVLOCK_STAT_SLOWPATH);
+	if (depth)
+		pvlock_stat_inc(PVLOCK_STAT_SLOWPATH_NESTED);
 	trace_pvlock_slowpath(lock, want, depth);
 
 	if (pvlock_mark(lock, want)) {

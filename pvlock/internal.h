@@ -81,6 +81,7 @@ struct pvlock_cpu {
 /* Statistics, per CPU, summed on read (stats.c). */
 enum pvlock_stat {
 	PVLOCK_STAT_SLOWPATH,		/* waiters that published a record */
+	PVLOCK_STAT_SLOWPATH_NESTED,	/* of which on top of another one */
 	PVLOCK_STAT_HALTS,		/* halts */
 	PVLOCK_STAT_NOHALT_IRQSOFF,	/* waits that could not halt: IF=0 */
 	PVLOCK_STAT_NOHALT_NMI,		/* slow paths in NMI: spin only */

@@ -361,22 +361,37 @@ static int pvlock_test_other_cpus(int *cpus, int n)
 	return got;
 }
 
-static void pvlock_test_fifo(struct kunit *test)
+/*
+ * Hold a lock whose tickets start at @start while three waiters on other
+ * CPUs queue behind, long enough for them to halt; check they are served
+ * in order, through the slow path when a backend is in use, and that the
+ * last one drops the slowpath mark.
+ */
+static void pvlock_test_queue(struct kunit *test, u16 start)
 {
 	struct pvlock_test_waiter tw[3] = {};
 	struct task_struct *t[3];
 	atomic_t order = ATOMIC_INIT(0);
 	int cpus[3], n, i, queued = 0;
+	bool done[3] = {};
+	u64 slow = pvlock_stat_read(PVLOCK_STAT_UNLOCK_SLOW);
+	u16 end = start + (ARRAY_SIZE(tw) + 1) * PVLOCK_TICKET_INC;
 	struct pvlock lock;
 
 	pvlock_init(&lock);
+	atomic_set(&lock.val, PVLOCK_TICKETS(start, start));
 	n = pvlock_test_other_cpus(cpus, ARRAY_SIZE(tw));
-	KUNIT_ASSERT_GE_MSG(test, n, 2, "needs at least 3 CPUs");
+	if (n < ARRAY_SIZE(tw))
+		kunit_skip(test, "needs at least 4 CPUs");
 	for (i = 0; i < n; i++) {
 		tw[i].lock = &lock;
 		tw[i].order = &order;
 		t[i] = pvlock_test_spawn(&tw[i], cpus[i]);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(t[i]));
+		if (IS_ERR(t[i])) {
+			KUNIT_FAIL(test, "kthread_create: %ld", PTR_ERR(t[i]));
+			n = i;
+			break;
+		}
 	}
 	pvlock_lock(&lock);
 	for (i = 0; i < n; i++) {
@@ -384,18 +399,46 @@ static void pvlock_test_fifo(struct kunit *test)
 			break;
 		queued++;
 	}
+	KUNIT_EXPECT_EQ(test, queued, ARRAY_SIZE(tw));
 	KUNIT_EXPECT_TRUE(test, pvlock_is_contended(&lock));
 	/* Hold on long enough for the waiters to reach their slow path. */
 	mdelay(20);
+	if (pvlock_installed())
+		KUNIT_EXPECT_TRUE(test, atomic_read(&lock.val) & PVLOCK_SLOWPATH);
 	pvlock_unlock(&lock);
 	for (; i < n; i++)
 		wake_up_process(t[i]);
 	for (i = 0; i < n; i++)
-		wait_for_completion(&tw[i].done);
-	KUNIT_EXPECT_EQ(test, queued, n);
+		done[i] = wait_for_completion_timeout(&tw[i].done, 10 * HZ);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, done[i], "waiter %d stuck", i);
 	for (i = 0; i < queued; i++)
 		KUNIT_EXPECT_EQ(test, tw[i].place, i + 1);
-	KUNIT_EXPECT_FALSE(test, pvlock_is_locked(&lock));
+	if (queued == ARRAY_SIZE(tw)) {
+		/* Every ticket served, no mark left behind. */
+		KUNIT_EXPECT_EQ(test, atomic_read(&lock.val),
+				PVLOCK_TICKETS(end, end));
+		/* Each unlock but the last one handed over to a halter. */
+		if (pvlock_installed())
+			KUNIT_EXPECT_GE(test,
+					pvlock_stat_read(PVLOCK_STAT_UNLOCK_SLOW),
+					slow + queued);
+	}
+	/* Do not leave a stuck waiter with a pointer into this frame. */
+	for (i = 0; i < n; i++)
+		if (!done[i])
+			wait_for_completion(&tw[i].done);
+}
+
+static void pvlock_test_fifo(struct kunit *test)
+{
+	pvlock_test_queue(test, 0);
+}
+
+/* Tickets 0xfffc (ours), 0xfffe, 0 and 2: the wrap with halted waiters. */
+static void pvlock_test_wrap_slow(struct kunit *test)
+{
+	pvlock_test_queue(test, 0xfffc);
 }
 
 /*
@@ -441,6 +484,7 @@ static void pvlock_test_fake_kick(struct kunit *test)
 	atomic_t order = ATOMIC_INIT(0);
 	u64 lost = pvlock_stat_read(PVLOCK_STAT_LOST_KICK);
 	struct task_struct *t;
+	u64 deadline;
 	int cpu;
 	struct pvlock lock;
 
@@ -462,9 +506,11 @@ static void pvlock_test_fake_kick(struct kunit *test)
 		wait_for_completion(&tw.done);
 		goto restore;
 	}
-	/* Let it spin out and "halt". */
-	while (!atomic_read(&pvlock_fake_waits))
+	/* Let it spin out and "halt" (the fake halt gives up after 5 s). */
+	deadline = local_clock() + 5 * NSEC_PER_SEC;
+	while (!atomic_read(&pvlock_fake_waits) && local_clock() < deadline)
 		cpu_relax();
+	KUNIT_EXPECT_EQ(test, atomic_read(&pvlock_fake_waits), 1);
 	KUNIT_EXPECT_TRUE(test, atomic_read(&lock.val) & PVLOCK_SLOWPATH);
 	pvlock_unlock(&lock);
 	wait_for_completion(&tw.done);
@@ -605,6 +651,7 @@ static struct kunit_case pvlock_test_cases[] = {
 	KUNIT_CASE(pvlock_test_kick_target),
 	KUNIT_CASE(pvlock_test_choose),
 	KUNIT_CASE(pvlock_test_fifo),
+	KUNIT_CASE(pvlock_test_wrap_slow),
 	KUNIT_CASE(pvlock_test_fake_kick),
 	KUNIT_CASE(pvlock_test_lost_kick),
 	KUNIT_CASE(pvlock_test_real_waiters),

@@ -28,6 +28,7 @@ static struct dentry *pvlock_debugfs;
 
 const char * const pvlock_stat_names[PVLOCK_NR_STATS] = {
 	[PVLOCK_STAT_SLOWPATH] = "slowpath",
+	[PVLOCK_STAT_SLOWPATH_NESTED] = "slowpath_nested",
 	[PVLOCK_STAT_HALTS] = "halts",
 	[PVLOCK_STAT_NOHALT_IRQSOFF] = "nohalt_irqsoff",
 	[PVLOCK_STAT_NOHALT_NMI] = "nohalt_nmi",
