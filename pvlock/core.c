@@ -23,9 +23,11 @@
  * kicked it that long ago without waking it.
  */
 
+#include <linux/build_bug.h>
 #include <linux/cpumask.h>
 #include <linux/export.h>
 #include <linux/hardirq.h>
+#include <linux/limits.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -638,6 +640,15 @@ MODULE_PARM_DESC(backend,
 static int __init pvlock_init_module(void)
 {
 	int ret;
+
+	/*
+	 * Tickets step by 2 in 16 bits: 32768 of them, and tail == head
+	 * would read as free.  A CPU holds at most one ticket per lock, as a
+	 * nested context that took a second one on a lock its interrupted
+	 * context waits for could never be served; so NR_CPUS must stay
+	 * below 32768.
+	 */
+	BUILD_BUG_ON(CONFIG_NR_CPUS * PVLOCK_TICKET_INC > U16_MAX);
 
 	ret = pvlock_stats_init();
 	if (ret)
