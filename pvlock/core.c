@@ -585,24 +585,15 @@ static int pvlock_switch(const char *name)
 	return ret;
 }
 
-/**
- * pvlock_set_backend() - switch the kick backend at run time
- * @name: "auto", "kvm", "ipi" or "none"
- *
- * Return: 0, -EINVAL for an unknown name, -ENODEV if @name cannot run on
- * this machine.
- */
+/* Documented in include/pvlock.h. */
 int pvlock_set_backend(const char *name)
 {
+	might_sleep();
 	return pvlock_switch(name);
 }
 EXPORT_SYMBOL_NS_GPL(pvlock_set_backend, PVLOCK);
 
-/**
- * pvlock_backend_name() - the kick backend in use
- *
- * Return: "kvm", "ipi" or "none".
- */
+/* Documented in include/pvlock.h. */
 const char *pvlock_backend_name(void)
 {
 	const struct pvlock_backend *be = READ_ONCE(pvlock_be);
@@ -655,6 +646,13 @@ static int __init pvlock_init_module(void)
 		return ret;
 	pvlock_ready = true;
 	ret = pvlock_switch(pvlock_requested);
+	if (ret == -ENODEV || ret == -EINVAL) {
+		/* A backend that cannot run here must not cost the lock. */
+		pr_warn("backend %s: %s, choosing automatically\n",
+			pvlock_requested, ret == -ENODEV ? "not available" :
+			"unknown");
+		ret = pvlock_switch("auto");
+	}
 	if (ret) {
 		pr_err("backend %s: error %d\n", pvlock_requested, ret);
 		goto out_stats;
