@@ -574,8 +574,13 @@ static int pvlock_switch(const char *name)
 	const struct pvlock_backend *be;
 	int ret;
 
-	be = pvlock_choose(name, pvlock_backends,
-			   ARRAY_SIZE(pvlock_backends));
+	if (sysfs_streq(name, "auto") && pvlock_kvm_realtime()) {
+		pr_info("KVM_HINTS_REALTIME: dedicated vCPUs, no halting\n");
+		be = NULL;
+	} else {
+		be = pvlock_choose(name, pvlock_backends,
+				   ARRAY_SIZE(pvlock_backends));
+	}
 	if (IS_ERR(be))
 		return PTR_ERR(be);
 	ret = pvlock_install(be);

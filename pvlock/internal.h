@@ -39,6 +39,7 @@ struct pvlock_backend {
 extern const struct pvlock_backend pvlock_kvm_backend;
 extern const struct pvlock_backend pvlock_ipi_backend;
 bool pvlock_kvm_features_ok(u32 base, u32 features);
+bool pvlock_kvm_realtime(void);
 
 /* Waiter records per CPU: one per context level (task, softirq, hardirq). */
 #define PVLOCK_NEST_MAX	3

@@ -277,7 +277,7 @@ static void pvlock_test_choose(struct kunit *test)
 							(u32)~BIT(KVM_FEATURE_PV_UNHALT)));
 
 	/* What auto picked on this machine follows the same rules. */
-	if (!boot_cpu_has(X86_FEATURE_HYPERVISOR))
+	if (!boot_cpu_has(X86_FEATURE_HYPERVISOR) || pvlock_kvm_realtime())
 		KUNIT_EXPECT_STREQ(test, pvlock_backend_name(), "none");
 	else if (pvlock_kvm_backend.usable())
 		KUNIT_EXPECT_STREQ(test, pvlock_backend_name(), "kvm");
