@@ -15,11 +15,19 @@
  * records.  So either the waiter's re-check sees the new head, or the
  * unlocker sees the record.  The mark is cleared only by an owner with no
  * ticket behind it, so it stays set while anyone waits.
+ *
+ * Lost kicks are counted, not hung on: a waiter woken (by the tick, say)
+ * that finds the lock handed to it although no unlocker ever flagged its
+ * record counts a lost kick, and a watchdog kicks every waiter halted
+ * longer than halt_timeout_ms, counting a lost kick when an unlocker had
+ * kicked it that long ago without waking it.
  */
 
+#include <linux/build_bug.h>
 #include <linux/cpumask.h>
 #include <linux/export.h>
 #include <linux/hardirq.h>
+#include <linux/limits.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -27,6 +35,8 @@
 #include <linux/rcupdate.h>
 #include <linux/sched/clock.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/workqueue.h>
 #include <kunit/visibility.h>
 #include <asm/cpufeature.h>
 
@@ -34,17 +44,6 @@
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
-
-/**
- * struct pvlock_cpu - a CPU's waiter records
- * @w: one record per context level that may wait at the same time
- * @depth: records in use; only this CPU changes it, nested contexts in
- *         LIFO order
- */
-struct pvlock_cpu {
-	struct pvlock_waiter w[PVLOCK_NEST_MAX];
-	int depth;
-};
 
 static DEFINE_PER_CPU(struct pvlock_cpu, pvlock_cpu);
 
@@ -75,7 +74,12 @@ MODULE_PARM_DESC(spin_threshold, "spins before a waiter halts (default 4096)");
 static unsigned int halt_timeout_ms = 1000;
 module_param(halt_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(halt_timeout_ms,
-		 "halt without a kick longer than this that ends with the lock ours counts as a lost kick (default 1000)");
+		 "the watchdog kicks waiters halted longer than this (default 1000)");
+
+static void pvlock_watchdog_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(pvlock_watchdog, pvlock_watchdog_fn);
+/* Bit 0: the watchdog is queued or about to look at the records again. */
+static unsigned long pvlock_watchdog_armed;
 
 static const struct pvlock_backend *const pvlock_backends[] = {
 	&pvlock_kvm_backend,
@@ -102,7 +106,8 @@ VISIBLE_IF_KUNIT void pvlock_publish(struct pvlock_waiter *w,
 	/* Retire the old key before changing want: see the reader. */
 	smp_wmb();
 	WRITE_ONCE(w->want, want);
-	WRITE_ONCE(w->kicked, false);
+	WRITE_ONCE(w->kicked, PVLOCK_KICK_NONE);
+	WRITE_ONCE(w->since, ktime_get_mono_fast_ns());
 	/* want before lock; pairs with smp_rmb() in pvlock_kick_target(). */
 	smp_wmb();
 	WRITE_ONCE(w->lock, lock);
@@ -155,20 +160,26 @@ EXPORT_SYMBOL_IF_KUNIT(pvlock_clear_mark);
 
 /**
  * pvlock_kick_target() - find the CPU whose waiter holds a given ticket
+ * @waiting: the CPUs to look at
+ * @cpus: their records
  * @lock: the lock, as a key only: it may be freed already
  * @next: the ticket now being served
+ * @how: the flag for the record, an enum pvlock_kick_state
  *
- * Sets the record's kicked flag.  A record reused between the match and
- * the flag only costs that waiter a spurious wake-up and a wrong count.
+ * Flags the record as kicked.  A record reused between the match and the
+ * flag only costs that waiter a spurious wake-up and a wrong count.
  *
  * Return: the CPU, or -1 if no halting waiter holds @next.
  */
-VISIBLE_IF_KUNIT int pvlock_kick_target(const struct pvlock *lock, u16 next)
+VISIBLE_IF_KUNIT int pvlock_kick_target(const struct cpumask *waiting,
+					struct pvlock_cpu __percpu *cpus,
+					const struct pvlock *lock, u16 next,
+					u8 how)
 {
 	int cpu, i;
 
-	for_each_cpu(cpu, &pvlock_waiting) {
-		struct pvlock_cpu *pc = per_cpu_ptr(&pvlock_cpu, cpu);
+	for_each_cpu(cpu, waiting) {
+		struct pvlock_cpu *pc = per_cpu_ptr(cpus, cpu);
 
 		for (i = 0; i < PVLOCK_NEST_MAX; i++) {
 			struct pvlock_waiter *w = &pc->w[i];
@@ -179,7 +190,10 @@ VISIBLE_IF_KUNIT int pvlock_kick_target(const struct pvlock *lock, u16 next)
 			smp_rmb();
 			if (READ_ONCE(w->want) != next)
 				continue;
-			WRITE_ONCE(w->kicked, true);
+			WRITE_ONCE(w->kick_ns, ktime_get_mono_fast_ns());
+			/* kick_ns before kicked; pairs with the watchdog. */
+			smp_wmb();
+			WRITE_ONCE(w->kicked, how);
 			return cpu;
 		}
 	}
@@ -187,55 +201,36 @@ VISIBLE_IF_KUNIT int pvlock_kick_target(const struct pvlock *lock, u16 next)
 }
 EXPORT_SYMBOL_IF_KUNIT(pvlock_kick_target);
 
-#if IS_ENABLED(CONFIG_KUNIT)
-/**
- * pvlock_waiter_slot() - a CPU's waiter record, for the KUnit test
- * @cpu: the CPU
- * @depth: the context level
- *
- * Return: the record.
- */
-VISIBLE_IF_KUNIT struct pvlock_waiter *pvlock_waiter_slot(int cpu, int depth)
-{
-	return &per_cpu_ptr(&pvlock_cpu, cpu)->w[depth];
-}
-EXPORT_SYMBOL_IF_KUNIT(pvlock_waiter_slot);
-
-/**
- * pvlock_waiting_set() - mark or unmark a CPU as waiting, for the test
- * @cpu: the CPU
- * @on: mark or unmark
- */
-VISIBLE_IF_KUNIT void pvlock_waiting_set(int cpu, bool on)
-{
-	if (on)
-		cpumask_set_cpu(cpu, &pvlock_waiting);
-	else
-		cpumask_clear_cpu(cpu, &pvlock_waiting);
-}
-EXPORT_SYMBOL_IF_KUNIT(pvlock_waiting_set);
-#endif
-
 /**
  * pvlock_kick_next() - kick the halted waiter of the next ticket
  * @lock: the lock just released, as a key only
  * @next: the ticket now being served
  *
  * Called by pvlock_unlock() when the released head carried the slowpath
- * mark.  Never dereferences @lock.
+ * mark.  Never dereferences @lock.  In NMI context, a backend whose kick is
+ * not NMI-safe (ipi: the NMI may have interrupted an IPI being queued) only
+ * flags the record: its waiters halt with interrupts on, so the tick wakes
+ * them.  The scan of the records is lockless and NMI-safe.
  */
 void pvlock_kick_next(const struct pvlock *lock, u16 next)
 {
 	const struct pvlock_backend *be = READ_ONCE(pvlock_be);
+	bool defer;
 	int cpu;
 
 	pvlock_stat_inc(PVLOCK_STAT_UNLOCK_SLOW);
-	/* An unlock in NMI cannot send an IPI; the tick wakes the waiter. */
-	if (!be || in_nmi())
+	if (!be)
 		return;
-	cpu = pvlock_kick_target(lock, next);
+	defer = in_nmi() && !be->kick_nmi_safe;
+	cpu = pvlock_kick_target(&pvlock_waiting, &pvlock_cpu, lock, next,
+				 defer ? PVLOCK_KICK_DEFERRED :
+				 PVLOCK_KICK_SENT);
 	if (cpu < 0) {
 		pvlock_stat_inc(PVLOCK_STAT_KICK_NONE);
+		return;
+	}
+	if (defer) {
+		pvlock_stat_inc(PVLOCK_STAT_KICK_NMI);
 		return;
 	}
 	trace_pvlock_kick(lock, next, cpu);
@@ -244,20 +239,49 @@ void pvlock_kick_next(const struct pvlock *lock, u16 next)
 }
 EXPORT_SYMBOL_NS_GPL(pvlock_kick_next, PVLOCK);
 
-static void pvlock_account_wake(struct pvlock_waiter *w, bool mine, u64 ns)
+static u64 pvlock_timeout_ns(void)
 {
-	bool kicked = READ_ONCE(w->kicked);
+	return (u64)max(READ_ONCE(halt_timeout_ms), 1U) * NSEC_PER_MSEC;
+}
 
-	WRITE_ONCE(w->kicked, false);
-	trace_pvlock_wake(READ_ONCE(w->lock), w->want, kicked, ns);
-	if (kicked)
+/*
+ * Our turn came without a kick: the unlocker flags the record only after
+ * its release, so give it a moment (it may be a descheduled vCPU).  A flag
+ * that never comes is a lost kick: the unlocker saw no mark or no record.
+ */
+static u8 pvlock_await_kick_flag(struct pvlock_waiter *w)
+{
+	u64 t0 = local_clock(), limit = pvlock_timeout_ns() / 10;
+	u8 kicked = xchg(&w->kicked, PVLOCK_KICK_NONE);
+
+	while (!kicked && local_clock() - t0 < limit) {
+		cpu_relax();
+		kicked = xchg(&w->kicked, PVLOCK_KICK_NONE);
+	}
+	return kicked;
+}
+
+/* Classify a wake-up; returns true when the lock is ours. */
+static bool pvlock_account_wake(struct pvlock *lock, struct pvlock_waiter *w,
+				u16 want, u64 ns)
+{
+	/*
+	 * Consume the flag before reading the head: the unlocker writes the
+	 * head first, so a flag set after this is left for the next round.
+	 */
+	u8 kicked = xchg(&w->kicked, PVLOCK_KICK_NONE);
+	bool mine = pvlock_head_now(lock) == want;
+
+	trace_pvlock_wake(lock, want, kicked, ns);
+	if (kicked == PVLOCK_KICK_SENT)
 		pvlock_stat_inc(PVLOCK_STAT_WAKE_KICKED);
 	else if (!mine)
 		pvlock_stat_inc(PVLOCK_STAT_WAKE_SPURIOUS);
-	else if (ns > (u64)READ_ONCE(halt_timeout_ms) * NSEC_PER_MSEC)
-		pvlock_stat_inc(PVLOCK_STAT_LOST_KICK);
-	else
+	else if (kicked || pvlock_await_kick_flag(w))
 		pvlock_stat_inc(PVLOCK_STAT_WAKE_UNKICKED);
+	else
+		pvlock_stat_inc(PVLOCK_STAT_LOST_KICK);
+	return mine;
 }
 
 /* Halt until our turn comes or halting is switched off. */
@@ -274,9 +298,86 @@ static void pvlock_halt_loop(const struct pvlock_backend *be,
 		be->wait(irqs_off);
 		ns = local_clock() - t0;
 		pvlock_stat_halt(ns);
-		mine = pvlock_head_now(lock) == want;
-		pvlock_account_wake(w, mine, ns);
+		mine = pvlock_account_wake(lock, w, want, ns);
 	}
+}
+
+/*
+ * Queue the watchdog's timer on a CPU that is not waiting: a CPU halted with
+ * interrupts off runs no timer, and the watchdog is there for such a CPU.
+ */
+static void pvlock_watchdog_arm(void)
+{
+	unsigned long delay = msecs_to_jiffies(READ_ONCE(halt_timeout_ms) / 2);
+	int cpu;
+
+	if (test_bit(0, &pvlock_watchdog_armed) ||
+	    test_and_set_bit(0, &pvlock_watchdog_armed))
+		return;
+	for_each_online_cpu(cpu)
+		if (!cpumask_test_cpu(cpu, &pvlock_waiting))
+			break;
+	if (cpu >= nr_cpu_ids)
+		cpu = WORK_CPU_UNBOUND;
+	queue_delayed_work_on(cpu, system_unbound_wq, &pvlock_watchdog,
+			      max(delay, 1UL));
+}
+
+/* Kick @w's CPU if it has been halted too long; count a lost kick. */
+static bool pvlock_watchdog_check(struct pvlock_waiter *w, u64 now)
+{
+	s64 limit = pvlock_timeout_ns();
+
+	if (!READ_ONCE(w->lock))
+		return false;
+	/* lock before the rest; pairs with pvlock_publish(). */
+	smp_rmb();
+	if (READ_ONCE(w->kicked)) {
+		/* kicked before kick_ns; pairs with pvlock_kick_target(). */
+		smp_rmb();
+		if ((s64)(now - READ_ONCE(w->kick_ns)) <= limit)
+			return false;
+		/* Kicked a timeout ago and still halted: the kick got lost. */
+		pvlock_stat_inc(PVLOCK_STAT_LOST_KICK);
+	} else if ((s64)(now - READ_ONCE(w->since)) <= limit) {
+		return false;
+	}
+	pvlock_stat_inc(PVLOCK_STAT_WATCHDOG);
+	return true;
+}
+
+/*
+ * The timeout fallback: runs while any CPU has a published record, every
+ * halt_timeout_ms / 2, and kicks the CPUs whose waiters halted longer than
+ * halt_timeout_ms.  A bug then shows as a counter, not as a hang (a vCPU
+ * halted with interrupts off wakes only on a kick).
+ */
+static void pvlock_watchdog_fn(struct work_struct *work)
+{
+	const struct pvlock_backend *be;
+	u64 now;
+	int cpu;
+
+	clear_bit(0, &pvlock_watchdog_armed);
+	/* Disarm before the scan; pairs with pvlock_wait(). */
+	smp_mb__after_atomic();
+	/* Kick inside an RCU read section: pvlock_stop() waits for it. */
+	rcu_read_lock();
+	be = READ_ONCE(pvlock_be);
+	now = ktime_get_mono_fast_ns();
+	for_each_cpu(cpu, &pvlock_waiting) {
+		struct pvlock_cpu *pc = per_cpu_ptr(&pvlock_cpu, cpu);
+		/* Only the innermost waiter halts; the others are interrupted. */
+		int top = READ_ONCE(pc->depth) - 1;
+
+		if (top < 0 || top >= PVLOCK_NEST_MAX)
+			continue;
+		if (pvlock_watchdog_check(&pc->w[top], now) && be)
+			be->kick(cpu);
+	}
+	rcu_read_unlock();
+	if (!cpumask_empty(&pvlock_waiting))
+		pvlock_watchdog_arm();
 }
 
 /*
@@ -310,7 +411,12 @@ static bool pvlock_wait(struct pvlock *lock, u16 want)
 	w = this_cpu_ptr(&pvlock_cpu.w[depth]);
 	pvlock_publish(w, lock, want);
 	cpumask_set_cpu(smp_processor_id(), &pvlock_waiting);
+	/* Waiting before armed; pairs with pvlock_watchdog_fn(). */
+	smp_mb__after_atomic();
+	pvlock_watchdog_arm();
 	pvlock_stat_inc(PVLOCK_STAT_SLOWPATH);
+	if (depth)
+		pvlock_stat_inc(PVLOCK_STAT_SLOWPATH_NESTED);
 	trace_pvlock_slowpath(lock, want, depth);
 
 	if (pvlock_mark(lock, want)) {
@@ -401,6 +507,9 @@ static void pvlock_stop(void)
 	 */
 	static_branch_disable(&pvlock_halt_key);
 	synchronize_rcu();
+	/* No record left: the watchdog does not re-arm itself any more. */
+	cancel_delayed_work_sync(&pvlock_watchdog);
+	clear_bit(0, &pvlock_watchdog_armed);
 	static_branch_disable(&pvlock_kick_key);
 	synchronize_rcu();
 	WRITE_ONCE(pvlock_be, NULL);
@@ -447,13 +556,31 @@ VISIBLE_IF_KUNIT int pvlock_install(const struct pvlock_backend *be)
 }
 EXPORT_SYMBOL_IF_KUNIT(pvlock_install);
 
+/**
+ * pvlock_installed() - the backend in use
+ *
+ * Visible to the KUnit test, which puts it back after a fake one.
+ *
+ * Return: the backend, or NULL for none.
+ */
+VISIBLE_IF_KUNIT const struct pvlock_backend *pvlock_installed(void)
+{
+	return READ_ONCE(pvlock_be);
+}
+EXPORT_SYMBOL_IF_KUNIT(pvlock_installed);
+
 static int pvlock_switch(const char *name)
 {
 	const struct pvlock_backend *be;
 	int ret;
 
-	be = pvlock_choose(name, pvlock_backends,
-			   ARRAY_SIZE(pvlock_backends));
+	if (sysfs_streq(name, "auto") && pvlock_kvm_realtime()) {
+		pr_info("KVM_HINTS_REALTIME: dedicated vCPUs, no halting\n");
+		be = NULL;
+	} else {
+		be = pvlock_choose(name, pvlock_backends,
+				   ARRAY_SIZE(pvlock_backends));
+	}
 	if (IS_ERR(be))
 		return PTR_ERR(be);
 	ret = pvlock_install(be);
@@ -463,24 +590,15 @@ static int pvlock_switch(const char *name)
 	return ret;
 }
 
-/**
- * pvlock_set_backend() - switch the kick backend at run time
- * @name: "auto", "kvm", "ipi" or "none"
- *
- * Return: 0, -EINVAL for an unknown name, -ENODEV if @name cannot run on
- * this machine.
- */
+/* Documented in include/pvlock.h. */
 int pvlock_set_backend(const char *name)
 {
+	might_sleep();
 	return pvlock_switch(name);
 }
 EXPORT_SYMBOL_NS_GPL(pvlock_set_backend, PVLOCK);
 
-/**
- * pvlock_backend_name() - the kick backend in use
- *
- * Return: "kvm", "ipi" or "none".
- */
+/* Documented in include/pvlock.h. */
 const char *pvlock_backend_name(void)
 {
 	const struct pvlock_backend *be = READ_ONCE(pvlock_be);
@@ -519,11 +637,27 @@ static int __init pvlock_init_module(void)
 {
 	int ret;
 
+	/*
+	 * Tickets step by 2 in 16 bits: 32768 of them, and tail == head
+	 * would read as free.  A CPU holds at most one ticket per lock, as a
+	 * nested context that took a second one on a lock its interrupted
+	 * context waits for could never be served; so NR_CPUS must stay
+	 * below 32768.
+	 */
+	BUILD_BUG_ON(CONFIG_NR_CPUS * PVLOCK_TICKET_INC > U16_MAX);
+
 	ret = pvlock_stats_init();
 	if (ret)
 		return ret;
 	pvlock_ready = true;
 	ret = pvlock_switch(pvlock_requested);
+	if (ret == -ENODEV || ret == -EINVAL) {
+		/* A backend that cannot run here must not cost the lock. */
+		pr_warn("backend %s: %s, choosing automatically\n",
+			pvlock_requested, ret == -ENODEV ? "not available" :
+			"unknown");
+		ret = pvlock_switch("auto");
+	}
 	if (ret) {
 		pr_err("backend %s: error %d\n", pvlock_requested, ret);
 		goto out_stats;

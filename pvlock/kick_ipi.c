@@ -14,16 +14,17 @@
  * it, but an NMI kick needs a vector the kernel does not export to
  * modules and an NMI handler that can tell our NMIs from real ones.)
  *
- * The IPI is a call-single with an empty function.  A csd must not be
- * queued twice, so each kicking CPU owns one csd per target CPU, used with
- * interrupts disabled: the only reuse of a busy csd is then by the same
- * CPU, which gets -EBUSY and may rely on the IPI in flight.
+ * The IPI is a call-single.  A csd must not be queued twice, so each target
+ * CPU has one csd and a pending flag: a kicker queues the csd only if it
+ * set the flag, and the callback clears it.  A kick that finds the flag set
+ * rides on the IPI in flight, which has not run yet.
  */
 
+#include <linux/atomic.h>
 #include <linux/cpumask.h>
-#include <linux/irqflags.h>
+#include <linux/delay.h>
 #include <linux/percpu.h>
-#include <linux/slab.h>
+#include <linux/rcupdate.h>
 #include <linux/smp.h>
 #include <asm/cpufeature.h>
 
@@ -31,11 +32,29 @@
 
 #include "internal.h"
 
-/* Per kicking CPU: an array of nr_cpu_ids csds, one per target. */
-static call_single_data_t __percpu *pvlock_ipi_csd;
+/**
+ * struct pvlock_ipi - the kick of one target CPU
+ * @csd: the call-single request; queued only by the kicker that set @pending
+ * @pending: 1 from the kick that queues @csd until its callback runs
+ */
+struct pvlock_ipi {
+	call_single_data_t csd;
+	atomic_t pending;
+};
 
-static void pvlock_ipi_nop(void *info)
+static struct pvlock_ipi __percpu *pvlock_ipi;
+
+static void pvlock_ipi_func(void *info)
 {
+	struct pvlock_ipi *pi = info;
+
+	atomic_set(&pi->pending, 0);
+	/*
+	 * A kick that still saw pending relies on this IPI: order the clear
+	 * before the waiter's re-check of the head after the interrupt.
+	 * Pairs with the kicker's release and atomic_xchg().
+	 */
+	smp_mb();
 }
 
 static bool pvlock_ipi_usable(void)
@@ -45,28 +64,44 @@ static bool pvlock_ipi_usable(void)
 
 static int pvlock_ipi_init(void)
 {
-	int src, dst;
+	int cpu;
 
-	pvlock_ipi_csd = __alloc_percpu(nr_cpu_ids * sizeof(call_single_data_t),
-					__alignof__(call_single_data_t));
-	if (!pvlock_ipi_csd)
+	pvlock_ipi = alloc_percpu(struct pvlock_ipi);
+	if (!pvlock_ipi)
 		return -ENOMEM;
-	for_each_possible_cpu(src)
-		for (dst = 0; dst < nr_cpu_ids; dst++)
-			INIT_CSD(per_cpu_ptr(pvlock_ipi_csd, src) + dst,
-				 pvlock_ipi_nop, NULL);
+	for_each_possible_cpu(cpu) {
+		struct pvlock_ipi *pi = per_cpu_ptr(pvlock_ipi, cpu);
+
+		INIT_CSD(&pi->csd, pvlock_ipi_func, pi);
+		atomic_set(&pi->pending, 0);
+	}
 	return 0;
+}
+
+static bool pvlock_ipi_busy(struct pvlock_ipi *pi)
+{
+	return atomic_read(&pi->pending) ||
+	       (READ_ONCE(pi->csd.node.u_flags) & CSD_FLAG_LOCK);
 }
 
 static void pvlock_ipi_exit(void)
 {
+	int cpu;
+
 	/*
-	 * No one kicks any more (see pvlock_stop()); a call on every CPU
-	 * behind the queued ones flushes those before the csds go.
+	 * No one kicks any more (see pvlock_stop()).  A csd is unlocked
+	 * before its callback runs, and a flush runs the synchronous calls
+	 * before the queued asynchronous ones, so a call on every CPU does
+	 * not flush them: wait for each kick, then for the callbacks (run
+	 * with interrupts off) to return, before the memory and the module
+	 * text may go.
 	 */
-	on_each_cpu(pvlock_ipi_nop, NULL, 1);
-	free_percpu(pvlock_ipi_csd);
-	pvlock_ipi_csd = NULL;
+	for_each_possible_cpu(cpu)
+		while (pvlock_ipi_busy(per_cpu_ptr(pvlock_ipi, cpu)))
+			usleep_range(100, 1000);
+	synchronize_rcu();
+	free_percpu(pvlock_ipi);
+	pvlock_ipi = NULL;
 }
 
 static void pvlock_ipi_wait(bool irqs_off)
@@ -78,11 +113,13 @@ static void pvlock_ipi_wait(bool irqs_off)
 
 static void pvlock_ipi_kick(int cpu)
 {
-	unsigned long flags;
+	struct pvlock_ipi *pi = per_cpu_ptr(pvlock_ipi, cpu);
 
-	local_irq_save(flags);
-	smp_call_function_single_async(cpu, this_cpu_ptr(pvlock_ipi_csd) + cpu);
-	local_irq_restore(flags);
+	/* Fully ordered: after the release, before the callback's clear. */
+	if (atomic_xchg(&pi->pending, 1))
+		return;
+	if (smp_call_function_single_async(cpu, &pi->csd))
+		atomic_set(&pi->pending, 0);
 }
 
 const struct pvlock_backend pvlock_ipi_backend = {
@@ -93,5 +130,6 @@ const struct pvlock_backend pvlock_ipi_backend = {
 	.wait = pvlock_ipi_wait,
 	.kick = pvlock_ipi_kick,
 	.halts_irqs_off = false,
+	.kick_nmi_safe = false,
 };
 EXPORT_SYMBOL_IF_KUNIT(pvlock_ipi_backend);

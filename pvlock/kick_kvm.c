@@ -48,6 +48,27 @@ static bool pvlock_kvm_usable(void)
 				      0);
 }
 
+/**
+ * pvlock_kvm_realtime() - whether KVM says our vCPUs are never preempted
+ *
+ * With KVM_HINTS_REALTIME the host dedicates a physical CPU to each vCPU:
+ * halting then only adds wake-up latency, and auto picks no backend (as
+ * the kernel's own pv spinlocks do).
+ *
+ * Return: true if KVM sets the hint.
+ */
+bool pvlock_kvm_realtime(void)
+{
+	u32 base;
+
+	if (!boot_cpu_has(X86_FEATURE_HYPERVISOR) || !kvm_para_available())
+		return false;
+	base = hypervisor_cpuid_base(KVM_SIGNATURE, 0);
+	return base &&
+	       (cpuid_edx(base | KVM_CPUID_FEATURES) & BIT(KVM_HINTS_REALTIME));
+}
+EXPORT_SYMBOL_IF_KUNIT(pvlock_kvm_realtime);
+
 static void pvlock_kvm_wait(bool irqs_off)
 {
 	/* The kick wakes a halt with interrupts off; keep them off then. */
@@ -70,5 +91,7 @@ const struct pvlock_backend pvlock_kvm_backend = {
 	.wait = pvlock_kvm_wait,
 	.kick = pvlock_kvm_kick,
 	.halts_irqs_off = true,
+	/* A hypercall: no lock, no queue, fine in NMI. */
+	.kick_nmi_safe = true,
 };
 EXPORT_SYMBOL_IF_KUNIT(pvlock_kvm_backend);

@@ -3,6 +3,10 @@
  * KUnit tests for pvlock: ticket logic and wrap-around, trylock, the
  * slowpath mark, kick-target selection, backend choice, and real waiters
  * (FIFO order, a kicked halt with a fake backend, an irqs-off waiter).
+ *
+ * Kick-target selection runs on private records.  The fake-backend cases
+ * install their backend with pvlock_install(), which drains the waiters,
+ * and put back the one that was in use.
  */
 
 #include <kunit/test.h>
@@ -14,6 +18,7 @@
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/kvm_para.h>
+#include <linux/percpu.h>
 #include <linux/sched/clock.h>
 #include <asm/cpufeature.h>
 
@@ -170,40 +175,61 @@ static void pvlock_test_mark(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, pvlock_clear_mark(&lock, 4));
 }
 
+/* Private records and waiting mask: the module's own are left alone. */
 static void pvlock_test_kick_target(struct kunit *test)
 {
+	struct pvlock_cpu __percpu *cpus;
+	struct pvlock_waiter *w0, *w1, *w2;
+	struct cpumask *waiting;
 	struct pvlock a, b;
 	int c0 = cpumask_first(cpu_possible_mask);
 	int c1 = cpumask_next(c0, cpu_possible_mask);
 
 	if (c1 >= nr_cpu_ids)
 		c1 = c0;
+	waiting = kunit_kzalloc(test, cpumask_size(), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, waiting);
+	cpus = alloc_percpu(struct pvlock_cpu);
+	if (!cpus) {
+		KUNIT_FAIL(test, "alloc_percpu failed");
+		return;
+	}
+	w0 = &per_cpu_ptr(cpus, c0)->w[0];
+	w1 = &per_cpu_ptr(cpus, c1)->w[1];
+	w2 = &per_cpu_ptr(cpus, c1)->w[2];
 	pvlock_init(&a);
 	pvlock_init(&b);
-	pvlock_publish(pvlock_waiter_slot(c0, 0), &a, 4);
-	pvlock_publish(pvlock_waiter_slot(c1, 1), &a, 6);
-	pvlock_publish(pvlock_waiter_slot(c1, 2), &b, 4);
-	pvlock_waiting_set(c0, true);
-	pvlock_waiting_set(c1, true);
+	pvlock_publish(w0, &a, 4);
+	pvlock_publish(w1, &a, 6);
+	pvlock_publish(w2, &b, 4);
+	cpumask_set_cpu(c0, waiting);
+	cpumask_set_cpu(c1, waiting);
 
-	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 6), c1);
-	KUNIT_EXPECT_TRUE(test, pvlock_waiter_slot(c1, 1)->kicked);
-	KUNIT_EXPECT_FALSE(test, pvlock_waiter_slot(c1, 2)->kicked);
-	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 4), c0);
-	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&b, 4), c1);
-	KUNIT_EXPECT_TRUE(test, pvlock_waiter_slot(c1, 2)->kicked);
-	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&b, 6), -1);
-	KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 8), -1);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(waiting, cpus, &a, 6,
+						 PVLOCK_KICK_SENT), c1);
+	KUNIT_EXPECT_EQ(test, w1->kicked, PVLOCK_KICK_SENT);
+	KUNIT_EXPECT_EQ(test, w2->kicked, PVLOCK_KICK_NONE);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(waiting, cpus, &a, 4,
+						 PVLOCK_KICK_DEFERRED), c0);
+	KUNIT_EXPECT_EQ(test, w0->kicked, PVLOCK_KICK_DEFERRED);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(waiting, cpus, &b, 4,
+						 PVLOCK_KICK_SENT), c1);
+	KUNIT_EXPECT_EQ(test, w2->kicked, PVLOCK_KICK_SENT);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(waiting, cpus, &b, 6,
+						 PVLOCK_KICK_SENT), -1);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(waiting, cpus, &a, 8,
+						 PVLOCK_KICK_SENT), -1);
 
 	/* A CPU not marked as waiting is not looked at. */
-	pvlock_waiting_set(c0, false);
+	cpumask_clear_cpu(c0, waiting);
 	if (c0 != c1)
-		KUNIT_EXPECT_EQ(test, pvlock_kick_target(&a, 4), -1);
-
-	pvlock_waiting_set(c1, false);
-	WRITE_ONCE(pvlock_waiter_slot(c0, 0)->lock, NULL);
-	WRITE_ONCE(pvlock_waiter_slot(c1, 1)->lock, NULL);
-	WRITE_ONCE(pvlock_waiter_slot(c1, 2)->lock, NULL);
+		KUNIT_EXPECT_EQ(test, pvlock_kick_target(waiting, cpus, &a, 4,
+							 PVLOCK_KICK_SENT), -1);
+	/* A retired record is not found either. */
+	WRITE_ONCE(w1->lock, NULL);
+	KUNIT_EXPECT_EQ(test, pvlock_kick_target(waiting, cpus, &a, 6,
+						 PVLOCK_KICK_SENT), -1);
+	free_percpu(cpus);
 }
 
 static bool pvlock_fake_yes(void)
@@ -251,7 +277,7 @@ static void pvlock_test_choose(struct kunit *test)
 							(u32)~BIT(KVM_FEATURE_PV_UNHALT)));
 
 	/* What auto picked on this machine follows the same rules. */
-	if (!boot_cpu_has(X86_FEATURE_HYPERVISOR))
+	if (!boot_cpu_has(X86_FEATURE_HYPERVISOR) || pvlock_kvm_realtime())
 		KUNIT_EXPECT_STREQ(test, pvlock_backend_name(), "none");
 	else if (pvlock_kvm_backend.usable())
 		KUNIT_EXPECT_STREQ(test, pvlock_backend_name(), "kvm");
@@ -335,22 +361,37 @@ static int pvlock_test_other_cpus(int *cpus, int n)
 	return got;
 }
 
-static void pvlock_test_fifo(struct kunit *test)
+/*
+ * Hold a lock whose tickets start at @start while three waiters on other
+ * CPUs queue behind, long enough for them to halt; check they are served
+ * in order, through the slow path when a backend is in use, and that the
+ * last one drops the slowpath mark.
+ */
+static void pvlock_test_queue(struct kunit *test, u16 start)
 {
 	struct pvlock_test_waiter tw[3] = {};
 	struct task_struct *t[3];
 	atomic_t order = ATOMIC_INIT(0);
 	int cpus[3], n, i, queued = 0;
+	bool done[3] = {};
+	u64 slow = pvlock_stat_read(PVLOCK_STAT_UNLOCK_SLOW);
+	u16 end = start + (ARRAY_SIZE(tw) + 1) * PVLOCK_TICKET_INC;
 	struct pvlock lock;
 
 	pvlock_init(&lock);
+	atomic_set(&lock.val, PVLOCK_TICKETS(start, start));
 	n = pvlock_test_other_cpus(cpus, ARRAY_SIZE(tw));
-	KUNIT_ASSERT_GE_MSG(test, n, 2, "needs at least 3 CPUs");
+	if (n < ARRAY_SIZE(tw))
+		kunit_skip(test, "needs at least 4 CPUs");
 	for (i = 0; i < n; i++) {
 		tw[i].lock = &lock;
 		tw[i].order = &order;
 		t[i] = pvlock_test_spawn(&tw[i], cpus[i]);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(t[i]));
+		if (IS_ERR(t[i])) {
+			KUNIT_FAIL(test, "kthread_create: %ld", PTR_ERR(t[i]));
+			n = i;
+			break;
+		}
 	}
 	pvlock_lock(&lock);
 	for (i = 0; i < n; i++) {
@@ -358,24 +399,56 @@ static void pvlock_test_fifo(struct kunit *test)
 			break;
 		queued++;
 	}
+	KUNIT_EXPECT_EQ(test, queued, ARRAY_SIZE(tw));
 	KUNIT_EXPECT_TRUE(test, pvlock_is_contended(&lock));
 	/* Hold on long enough for the waiters to reach their slow path. */
 	mdelay(20);
+	if (pvlock_installed())
+		KUNIT_EXPECT_TRUE(test, atomic_read(&lock.val) & PVLOCK_SLOWPATH);
 	pvlock_unlock(&lock);
 	for (; i < n; i++)
 		wake_up_process(t[i]);
 	for (i = 0; i < n; i++)
-		wait_for_completion(&tw[i].done);
-	KUNIT_EXPECT_EQ(test, queued, n);
+		done[i] = wait_for_completion_timeout(&tw[i].done, 10 * HZ);
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, done[i], "waiter %d stuck", i);
 	for (i = 0; i < queued; i++)
 		KUNIT_EXPECT_EQ(test, tw[i].place, i + 1);
-	KUNIT_EXPECT_FALSE(test, pvlock_is_locked(&lock));
+	if (queued == ARRAY_SIZE(tw)) {
+		/* Every ticket served, no mark left behind. */
+		KUNIT_EXPECT_EQ(test, atomic_read(&lock.val),
+				PVLOCK_TICKETS(end, end));
+		/* Each unlock but the last one handed over to a halter. */
+		if (pvlock_installed())
+			KUNIT_EXPECT_GE(test,
+					pvlock_stat_read(PVLOCK_STAT_UNLOCK_SLOW),
+					slow + queued);
+	}
+	/* Do not leave a stuck waiter with a pointer into this frame. */
+	for (i = 0; i < n; i++)
+		if (!done[i])
+			wait_for_completion(&tw[i].done);
 }
 
-/* A fake backend: "halts" by spinning until kicked, records the kick. */
+static void pvlock_test_fifo(struct kunit *test)
+{
+	pvlock_test_queue(test, 0);
+}
+
+/* Tickets 0xfffc (ours), 0xfffe, 0 and 2: the wrap with halted waiters. */
+static void pvlock_test_wrap_slow(struct kunit *test)
+{
+	pvlock_test_queue(test, 0xfffc);
+}
+
+/*
+ * A fake backend: "halts" by spinning until kicked (5 s at most), records
+ * the kicks and drops the first pvlock_fake_drop of them.
+ */
 static int pvlock_fake_kicked = -1;
 static atomic_t pvlock_fake_kicks;
 static atomic_t pvlock_fake_waits;
+static int pvlock_fake_drop;
 
 static void pvlock_fake_wait(bool irqs_off)
 {
@@ -391,7 +464,8 @@ static void pvlock_fake_wait(bool irqs_off)
 
 static void pvlock_fake_kick(int cpu)
 {
-	atomic_inc(&pvlock_fake_kicks);
+	if (atomic_inc_return(&pvlock_fake_kicks) <= READ_ONCE(pvlock_fake_drop))
+		return;
 	WRITE_ONCE(pvlock_fake_kicked, cpu);
 }
 
@@ -405,14 +479,12 @@ static const struct pvlock_backend pvlock_fake_kicker = {
 
 static void pvlock_test_fake_kick(struct kunit *test)
 {
-	const struct pvlock_backend *const real[] = {
-		&pvlock_kvm_backend, &pvlock_ipi_backend,
-	};
-	const struct pvlock_backend *old;
+	const struct pvlock_backend *old = pvlock_installed();
 	struct pvlock_test_waiter tw = {};
 	atomic_t order = ATOMIC_INIT(0);
 	u64 lost = pvlock_stat_read(PVLOCK_STAT_LOST_KICK);
 	struct task_struct *t;
+	u64 deadline;
 	int cpu;
 	struct pvlock lock;
 
@@ -434,9 +506,11 @@ static void pvlock_test_fake_kick(struct kunit *test)
 		wait_for_completion(&tw.done);
 		goto restore;
 	}
-	/* Let it spin out and "halt". */
-	while (!atomic_read(&pvlock_fake_waits))
+	/* Let it spin out and "halt" (the fake halt gives up after 5 s). */
+	deadline = local_clock() + 5 * NSEC_PER_SEC;
+	while (!atomic_read(&pvlock_fake_waits) && local_clock() < deadline)
 		cpu_relax();
+	KUNIT_EXPECT_EQ(test, atomic_read(&pvlock_fake_waits), 1);
 	KUNIT_EXPECT_TRUE(test, atomic_read(&lock.val) & PVLOCK_SLOWPATH);
 	pvlock_unlock(&lock);
 	wait_for_completion(&tw.done);
@@ -446,17 +520,70 @@ static void pvlock_test_fake_kick(struct kunit *test)
 	/* The waiter was last in line: it dropped the mark. */
 	KUNIT_EXPECT_FALSE(test, atomic_read(&lock.val) & PVLOCK_SLOWPATH);
 restore:
-	old = pvlock_choose("auto", real, ARRAY_SIZE(real));
 	KUNIT_EXPECT_EQ(test, pvlock_install(old), 0);
 }
 
-/* With the backend auto chose: a halting waiter and an irqs-off one. */
+/*
+ * The fake backend drops the unlocker's kick: the waiter, halted with
+ * interrupts off, would stay halted; the watchdog must kick it well before
+ * the fake halt gives up after 5 s, and count a lost kick.
+ */
+static void pvlock_test_lost_kick(struct kunit *test)
+{
+	const struct pvlock_backend *old = pvlock_installed();
+	struct pvlock_test_waiter tw = {};
+	atomic_t order = ATOMIC_INIT(0);
+	u64 lost = pvlock_stat_read(PVLOCK_STAT_LOST_KICK);
+	u64 dog = pvlock_stat_read(PVLOCK_STAT_WATCHDOG);
+	u64 deadline, t0 = local_clock();
+	struct task_struct *t;
+	struct pvlock lock;
+	bool done;
+	int cpu;
+
+	pvlock_init(&lock);
+	KUNIT_ASSERT_EQ(test, pvlock_test_other_cpus(&cpu, 1), 1);
+	atomic_set(&pvlock_fake_kicks, 0);
+	atomic_set(&pvlock_fake_waits, 0);
+	WRITE_ONCE(pvlock_fake_drop, 1);
+	tw.lock = &lock;
+	tw.order = &order;
+	tw.irqsave = true;
+	t = pvlock_test_spawn(&tw, cpu);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	KUNIT_ASSERT_EQ(test, pvlock_install(&pvlock_fake_kicker), 0);
+
+	pvlock_lock(&lock);
+	if (!pvlock_test_enqueue(&tw, t)) {
+		pvlock_unlock(&lock);
+		KUNIT_FAIL(test, "the waiter did not take a ticket");
+		goto out_wait;
+	}
+	deadline = local_clock() + 5 * NSEC_PER_SEC;
+	while (!atomic_read(&pvlock_fake_waits) && local_clock() < deadline)
+		cpu_relax();
+	KUNIT_EXPECT_EQ(test, atomic_read(&pvlock_fake_waits), 1);
+	t0 = local_clock();
+	pvlock_unlock(&lock);
+out_wait:
+	done = wait_for_completion_timeout(&tw.done, 4 * HZ);
+	KUNIT_EXPECT_TRUE_MSG(test, done, "the watchdog did not end the halt");
+	KUNIT_EXPECT_LT(test, local_clock() - t0, 4 * NSEC_PER_SEC);
+	KUNIT_EXPECT_EQ(test, tw.place, 1);
+	/* The dropped kick, then the watchdog's. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&pvlock_fake_kicks), 2);
+	KUNIT_EXPECT_EQ(test, pvlock_stat_read(PVLOCK_STAT_LOST_KICK), lost + 1);
+	KUNIT_EXPECT_EQ(test, pvlock_stat_read(PVLOCK_STAT_WATCHDOG), dog + 1);
+	if (!done)
+		wait_for_completion(&tw.done);
+	WRITE_ONCE(pvlock_fake_drop, 0);
+	KUNIT_EXPECT_EQ(test, pvlock_install(old), 0);
+}
+
+/* With the backend in use: a halting waiter and an irqs-off one. */
 static void pvlock_test_real_waiters(struct kunit *test)
 {
-	const struct pvlock_backend *const real[] = {
-		&pvlock_kvm_backend, &pvlock_ipi_backend,
-	};
-	const struct pvlock_backend *be = pvlock_choose("auto", real, 2);
+	const struct pvlock_backend *be = pvlock_installed();
 	struct pvlock_test_waiter tw = {};
 	atomic_t order = ATOMIC_INIT(0);
 	u64 halts, kicks, nohalt, lost;
@@ -465,8 +592,8 @@ static void pvlock_test_real_waiters(struct kunit *test)
 	struct pvlock lock;
 
 	pvlock_init(&lock);
-	if (IS_ERR_OR_NULL(be))
-		kunit_skip(test, "no pv backend on this machine");
+	if (!be)
+		kunit_skip(test, "no pv backend in use");
 	KUNIT_ASSERT_EQ(test, pvlock_test_other_cpus(&cpu, 1), 1);
 	tw.lock = &lock;
 	tw.order = &order;
@@ -524,7 +651,9 @@ static struct kunit_case pvlock_test_cases[] = {
 	KUNIT_CASE(pvlock_test_kick_target),
 	KUNIT_CASE(pvlock_test_choose),
 	KUNIT_CASE(pvlock_test_fifo),
+	KUNIT_CASE(pvlock_test_wrap_slow),
 	KUNIT_CASE(pvlock_test_fake_kick),
+	KUNIT_CASE(pvlock_test_lost_kick),
 	KUNIT_CASE(pvlock_test_real_waiters),
 	{}
 };

@@ -28,16 +28,19 @@ static struct dentry *pvlock_debugfs;
 
 const char * const pvlock_stat_names[PVLOCK_NR_STATS] = {
 	[PVLOCK_STAT_SLOWPATH] = "slowpath",
+	[PVLOCK_STAT_SLOWPATH_NESTED] = "slowpath_nested",
 	[PVLOCK_STAT_HALTS] = "halts",
 	[PVLOCK_STAT_NOHALT_IRQSOFF] = "nohalt_irqsoff",
 	[PVLOCK_STAT_NOHALT_NMI] = "nohalt_nmi",
 	[PVLOCK_STAT_UNLOCK_SLOW] = "unlock_slow",
 	[PVLOCK_STAT_KICKS] = "kicks",
 	[PVLOCK_STAT_KICK_NONE] = "kick_none",
+	[PVLOCK_STAT_KICK_NMI] = "kick_nmi_deferred",
 	[PVLOCK_STAT_WAKE_KICKED] = "wake_kicked",
 	[PVLOCK_STAT_WAKE_SPURIOUS] = "wake_spurious",
 	[PVLOCK_STAT_WAKE_UNKICKED] = "wake_unkicked",
-	[PVLOCK_STAT_LOST_KICK] = "lost_kick_fallback",
+	[PVLOCK_STAT_LOST_KICK] = "lost_kick",
+	[PVLOCK_STAT_WATCHDOG] = "watchdog_kick",
 	[PVLOCK_STAT_MARK_CLEARED] = "mark_cleared",
 	[PVLOCK_STAT_HALT_NS] = "halt_ns",
 };

@@ -16,6 +16,7 @@
 #include <linux/atomic.h>
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/hrtimer.h>
 #include <linux/kthread.h>
 #include <linux/log2.h>
 #include <linux/module.h>
@@ -24,6 +25,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/timer.h>
 
 #include "include/pvlock.h"
 
@@ -58,7 +60,18 @@ module_param(nesting, bool, 0444);
 MODULE_PARM_DESC(nesting,
 		 "also use a second lock, alone and nested inside the first");
 
+static bool irq_locks;
+module_param(irq_locks, bool, 0444);
+MODULE_PARM_DESC(irq_locks,
+		 "also take a lock from a timer (softirq) and one from an hrtimer (hardirq) on every CPU, interrupting the threads' waits");
+
 enum torture_type { TORTURE_PVLOCK, TORTURE_TICKET, TORTURE_SPINLOCK };
+
+/* The locks: two for the threads, one for softirq and one for hardirq. */
+enum { TORTURE_A, TORTURE_B, TORTURE_SOFT, TORTURE_HARD, TORTURE_NLOCKS };
+
+/* The hrtimer comes back after this long; the timer every tick. */
+#define TORTURE_IRQ_PERIOD_NS	(1000 * NSEC_PER_USEC)
 
 #define TORTURE_HIST	40	/* log2 buckets of wait time in ns */
 
@@ -95,7 +108,7 @@ struct torture_thread {
 };
 
 static enum torture_type torture_kind;
-static struct torture_cs torture_cs[2];
+static struct torture_cs torture_cs[TORTURE_NLOCKS];
 static struct torture_thread *torture_threads;
 static int torture_nthreads;
 static atomic_long_t torture_violations;
@@ -167,14 +180,79 @@ static void torture_account(struct torture_thread *tt, u64 ns)
 	tt->acquisitions++;
 }
 
+/**
+ * struct torture_irq - one CPU's interrupt-side lock users
+ * @soft: a timer: takes the softirq lock in softirq context
+ * @hard: an hrtimer: takes the hardirq lock in hardirq context
+ *
+ * Both interrupt the threads, also while they wait halted for their own
+ * lock, so the waiter records of nested contexts are used.
+ */
+struct torture_irq {
+	struct timer_list soft;
+	struct hrtimer hard;
+};
+
+static DEFINE_PER_CPU(struct torture_irq, torture_irq);
+
+static void torture_soft_fn(struct timer_list *t)
+{
+	torture_lock(&torture_cs[TORTURE_SOFT], false, NULL);
+	torture_enter(&torture_cs[TORTURE_SOFT]);
+	torture_unlock(&torture_cs[TORTURE_SOFT], false, 0);
+	if (!READ_ONCE(torture_stop))
+		mod_timer(t, jiffies + 1);
+}
+
+static enum hrtimer_restart torture_hard_fn(struct hrtimer *t)
+{
+	torture_lock(&torture_cs[TORTURE_HARD], false, NULL);
+	torture_enter(&torture_cs[TORTURE_HARD]);
+	torture_unlock(&torture_cs[TORTURE_HARD], false, 0);
+	if (READ_ONCE(torture_stop))
+		return HRTIMER_NORESTART;
+	hrtimer_forward_now(t, ns_to_ktime(TORTURE_IRQ_PERIOD_NS));
+	return HRTIMER_RESTART;
+}
+
+/* Start this CPU's interrupt-side users; the caller is bound to it. */
+static void torture_irq_start(void)
+{
+	struct torture_irq *ti = this_cpu_ptr(&torture_irq);
+
+	timer_setup(&ti->soft, torture_soft_fn, TIMER_PINNED);
+	hrtimer_init(&ti->hard, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	ti->hard.function = torture_hard_fn;
+	mod_timer(&ti->soft, jiffies + 1);
+	hrtimer_start(&ti->hard, ns_to_ktime(TORTURE_IRQ_PERIOD_NS),
+		      HRTIMER_MODE_REL_PINNED_HARD);
+}
+
+static void torture_irq_stop(void)
+{
+	int cpu;
+
+	for_each_online_cpu(cpu) {
+		struct torture_irq *ti = per_cpu_ptr(&torture_irq, cpu);
+
+		if (!ti->hard.function)
+			continue;
+		timer_shutdown_sync(&ti->soft);
+		hrtimer_cancel(&ti->hard);
+	}
+}
+
 static int torture_thread_fn(void *data)
 {
 	struct torture_thread *tt = data;
 	bool irqs = irqs_off == 1 || (irqs_off == 2 && (tt->idx & 1));
-	struct torture_cs *a = &torture_cs[0], *b = &torture_cs[1];
+	struct torture_cs *a = &torture_cs[TORTURE_A];
+	struct torture_cs *b = &torture_cs[TORTURE_B];
 	unsigned long fa = 0, fb = 0, iter;
 	u64 t0;
 
+	if (irq_locks && tt->idx < num_online_cpus())
+		torture_irq_start();
 	for (iter = 0; !READ_ONCE(torture_stop); iter++) {
 		if (nesting && (iter & 1)) {
 			/* The second lock alone: contended from both sides. */
@@ -239,10 +317,14 @@ static int torture_result_show(struct seq_file *m, void *unused)
 		   torture_ns ? div64_u64((u64)total * NSEC_PER_SEC,
 					  torture_ns) : 0);
 	seq_printf(m, "violations %ld\n", atomic_long_read(&torture_violations));
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < TORTURE_NLOCKS; i++)
 		seq_printf(m, "counter_mismatch_%d %ld\n", i,
 			   (long)(torture_cs[i].counter -
 				  atomic_long_read(&torture_cs[i].taken)));
+	seq_printf(m, "irq_locks %d\nsoftirq_acquisitions %ld\n", irq_locks,
+		   atomic_long_read(&torture_cs[TORTURE_SOFT].taken));
+	seq_printf(m, "hardirq_acquisitions %ld\n",
+		   atomic_long_read(&torture_cs[TORTURE_HARD].taken));
 	seq_printf(m, "acq_max %lu\nacq_min %lu\n", amax,
 		   torture_nthreads ? amin : 0);
 	seq_printf(m, "wait_p50_ns %llu\nwait_p99_ns %llu\nwait_max_ns %llu\n",
@@ -304,6 +386,7 @@ static void torture_stop_threads(void)
 	for (i = 0; i < torture_nthreads; i++)
 		if (torture_threads[i].task)
 			kthread_stop(torture_threads[i].task);
+	torture_irq_stop();
 }
 
 static int __init torture_init(void)
@@ -314,10 +397,14 @@ static int __init torture_init(void)
 	ret = torture_parse_type();
 	if (ret)
 		return ret;
-	pvlock_init(&torture_cs[0].pv);
-	pvlock_init(&torture_cs[1].pv);
-	spin_lock_init(&torture_cs[0].spin);
-	spin_lock_init(&torture_cs[1].spin);
+	pvlock_init(&torture_cs[TORTURE_A].pv);
+	pvlock_init(&torture_cs[TORTURE_B].pv);
+	pvlock_init(&torture_cs[TORTURE_SOFT].pv);
+	pvlock_init(&torture_cs[TORTURE_HARD].pv);
+	spin_lock_init(&torture_cs[TORTURE_A].spin);
+	spin_lock_init(&torture_cs[TORTURE_B].spin);
+	spin_lock_init(&torture_cs[TORTURE_SOFT].spin);
+	spin_lock_init(&torture_cs[TORTURE_HARD].spin);
 	strscpy(torture_backend, pvlock_backend_name(),
 		sizeof(torture_backend));
 	if (torture_kind == TORTURE_TICKET) {

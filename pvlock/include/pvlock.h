@@ -124,7 +124,13 @@ static __always_inline void __pvlock_acquire(struct pvlock *lock)
 	/* A set slowpath mark sends us to the slow path, which clears it. */
 	if (likely((u16)old == __pvlock_tail(old)))
 		return;
+#ifdef CONFIG_LOCK_STAT
+	lock_contended(&lock->dep_map, _THIS_IP_);
+#endif
 	pvlock_lock_slowpath(lock, __pvlock_tail(old));
+#ifdef CONFIG_LOCK_STAT
+	lock_acquired(&lock->dep_map, _THIS_IP_);
+#endif
 }
 
 static __always_inline bool __pvlock_tryacquire(struct pvlock *lock)
@@ -164,14 +170,15 @@ static __always_inline void __pvlock_release(struct pvlock *lock)
 static __always_inline void __pvlock_dep_acquire(struct pvlock *lock, int try)
 {
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
-	spin_acquire(&lock->dep_map, 0, try, _RET_IP_);
+	/* Inlined into the caller: _RET_IP_ would name the caller's caller. */
+	spin_acquire(&lock->dep_map, 0, try, _THIS_IP_);
 #endif
 }
 
 static __always_inline void __pvlock_dep_release(struct pvlock *lock)
 {
 #ifdef CONFIG_DEBUG_LOCK_ALLOC
-	spin_release(&lock->dep_map, _RET_IP_);
+	spin_release(&lock->dep_map, _THIS_IP_);
 #endif
 }
 
@@ -362,7 +369,7 @@ static __always_inline bool _pvlock_trylock_bh(struct pvlock *lock)
  *
  * Return: true if some CPU holds @lock; a snapshot, for assertions.
  */
-static inline bool pvlock_is_locked(struct pvlock *lock)
+static inline bool pvlock_is_locked(const struct pvlock *lock)
 {
 	u32 val = atomic_read(&lock->val);
 
@@ -375,7 +382,7 @@ static inline bool pvlock_is_locked(struct pvlock *lock)
  *
  * Return: true if at least one CPU waits behind the holder.
  */
-static inline bool pvlock_is_contended(struct pvlock *lock)
+static inline bool pvlock_is_contended(const struct pvlock *lock)
 {
 	u32 val = atomic_read(&lock->val);
 
@@ -384,11 +391,26 @@ static inline bool pvlock_is_contended(struct pvlock *lock)
 }
 
 /**
+ * pvlock_assert_held() - complain (with lockdep) unless a pvlock is held
+ * @lock: the lock
+ *
+ * Checks that the current context holds @lock, like lockdep_assert_held().
+ * A no-op without CONFIG_DEBUG_LOCK_ALLOC.
+ */
+static inline void pvlock_assert_held(const struct pvlock *lock)
+{
+#ifdef CONFIG_DEBUG_LOCK_ALLOC
+	lockdep_assert_held(lock);
+#endif
+}
+
+/**
  * pvlock_set_backend() - switch the kick backend at run time
  * @name: "auto", "kvm", "ipi" or "none"
  *
  * "none" makes every pvlock a plain ticket lock.  Safe while locks are in
- * use: waiters that might halt are drained first.  Sleeps.
+ * use: waiters that might halt are drained first.  Sleeps: process
+ * context only.
  *
  * Return: 0, -EINVAL for an unknown name, -ENODEV if @name cannot run on
  * this machine.

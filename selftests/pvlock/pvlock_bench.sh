@@ -15,7 +15,7 @@ for type in pvlock ticket spinlock; do
 	echo 1 >$dbg/pvlock/reset
 	modprobe pvlock_torture type=$type duration_s=$secs || exit 1
 	sed 's/^/# /' $dbg/pvlock_torture/result
-	grep -E '^(halts|kicks|wake_spurious|lost)' $dbg/pvlock/stats |
+	grep -E '^(halts|kicks|wake_spurious|lost|watchdog)' $dbg/pvlock/stats |
 		sed 's/^/#   /'
 	echo "bench $type $(awk '$1 == "ops_per_s" { print $2 }' \
 		$dbg/pvlock_torture/result)"
