@@ -56,9 +56,6 @@ static void vser_port_freeze(struct vser_port *port)
 
 	mutex_lock(&port->read_mutex);
 	vser_rx_drain(port);
-	spin_lock_irq(&port->rx_lock);
-	port->in_vq = NULL;
-	spin_unlock_irq(&port->rx_lock);
 	mutex_unlock(&port->read_mutex);
 
 	mutex_lock(&port->write_mutex);

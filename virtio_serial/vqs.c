@@ -117,7 +117,8 @@ int vser_rx_fill(struct vser_port *port)
 }
 
 /**
- * vser_rx_drain() - take every receive buffer back and free it.
+ * vser_rx_drain() - detach the receive queue, take every buffer back
+ * and free it.
  * @port: the port; the caller holds its read_mutex and the device's
  *        ctrl_mutex, and the device is reset or no longer uses the
  *        port's queues
@@ -133,6 +134,7 @@ void vser_rx_drain(struct vser_port *port)
 		while (virtqueue_detach_unused_buf(port->in_vq))
 			;
 	}
+	port->in_vq = NULL;
 	INIT_LIST_HEAD(&port->rx_ready);
 	spin_unlock_irq(&port->rx_lock);
 
