@@ -477,6 +477,53 @@ static const struct pvlock_backend pvlock_fake_kicker = {
 	.halts_irqs_off = true,
 };
 
+/*
+ * Install the fake backend and start a waiter for @lock on another CPU;
+ * it queues once pvlock_test_fake_halt() lets it.
+ */
+static struct task_struct *pvlock_test_fake_start(struct kunit *test,
+						  struct pvlock *lock,
+						  struct pvlock_test_waiter *tw,
+						  atomic_t *order)
+{
+	struct task_struct *t;
+	int cpu;
+
+	pvlock_init(lock);
+	KUNIT_ASSERT_EQ(test, pvlock_test_other_cpus(&cpu, 1), 1);
+	atomic_set(&pvlock_fake_kicks, 0);
+	atomic_set(&pvlock_fake_waits, 0);
+	tw->lock = lock;
+	tw->order = order;
+	tw->irqsave = true;
+	t = pvlock_test_spawn(tw, cpu);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	KUNIT_ASSERT_EQ(test, pvlock_install(&pvlock_fake_kicker), 0);
+	return t;
+}
+
+/*
+ * With the lock held, let the waiter queue, spin out and "halt" (the fake
+ * halt gives up after 5 s).  False, with the test failed, if it never took
+ * a ticket.
+ */
+static bool pvlock_test_fake_halt(struct kunit *test,
+				  struct pvlock_test_waiter *tw,
+				  struct task_struct *t)
+{
+	u64 deadline;
+
+	if (!pvlock_test_enqueue(tw, t)) {
+		KUNIT_FAIL(test, "the waiter did not take a ticket");
+		return false;
+	}
+	deadline = local_clock() + 5 * NSEC_PER_SEC;
+	while (!atomic_read(&pvlock_fake_waits) && local_clock() < deadline)
+		cpu_relax();
+	KUNIT_EXPECT_EQ(test, atomic_read(&pvlock_fake_waits), 1);
+	return true;
+}
+
 static void pvlock_test_fake_kick(struct kunit *test)
 {
 	const struct pvlock_backend *old = pvlock_installed();
@@ -484,33 +531,15 @@ static void pvlock_test_fake_kick(struct kunit *test)
 	atomic_t order = ATOMIC_INIT(0);
 	u64 lost = pvlock_stat_read(PVLOCK_STAT_LOST_KICK);
 	struct task_struct *t;
-	u64 deadline;
-	int cpu;
 	struct pvlock lock;
 
-	pvlock_init(&lock);
-	KUNIT_ASSERT_EQ(test, pvlock_test_other_cpus(&cpu, 1), 1);
-	atomic_set(&pvlock_fake_kicks, 0);
-	atomic_set(&pvlock_fake_waits, 0);
-	tw.lock = &lock;
-	tw.order = &order;
-	tw.irqsave = true;
-	t = pvlock_test_spawn(&tw, cpu);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	KUNIT_ASSERT_EQ(test, pvlock_install(&pvlock_fake_kicker), 0);
-
+	t = pvlock_test_fake_start(test, &lock, &tw, &order);
 	pvlock_lock(&lock);
-	if (!pvlock_test_enqueue(&tw, t)) {
+	if (!pvlock_test_fake_halt(test, &tw, t)) {
 		pvlock_unlock(&lock);
-		KUNIT_FAIL(test, "the waiter did not take a ticket");
 		wait_for_completion(&tw.done);
 		goto restore;
 	}
-	/* Let it spin out and "halt" (the fake halt gives up after 5 s). */
-	deadline = local_clock() + 5 * NSEC_PER_SEC;
-	while (!atomic_read(&pvlock_fake_waits) && local_clock() < deadline)
-		cpu_relax();
-	KUNIT_EXPECT_EQ(test, atomic_read(&pvlock_fake_waits), 1);
 	KUNIT_EXPECT_TRUE(test, atomic_read(&lock.val) & PVLOCK_SLOWPATH);
 	pvlock_unlock(&lock);
 	wait_for_completion(&tw.done);
@@ -535,37 +564,17 @@ static void pvlock_test_lost_kick(struct kunit *test)
 	atomic_t order = ATOMIC_INIT(0);
 	u64 lost = pvlock_stat_read(PVLOCK_STAT_LOST_KICK);
 	u64 dog = pvlock_stat_read(PVLOCK_STAT_WATCHDOG);
-	u64 deadline, t0 = local_clock();
+	u64 t0 = local_clock();
 	struct task_struct *t;
 	struct pvlock lock;
 	bool done;
-	int cpu;
 
-	pvlock_init(&lock);
-	KUNIT_ASSERT_EQ(test, pvlock_test_other_cpus(&cpu, 1), 1);
-	atomic_set(&pvlock_fake_kicks, 0);
-	atomic_set(&pvlock_fake_waits, 0);
 	WRITE_ONCE(pvlock_fake_drop, 1);
-	tw.lock = &lock;
-	tw.order = &order;
-	tw.irqsave = true;
-	t = pvlock_test_spawn(&tw, cpu);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	KUNIT_ASSERT_EQ(test, pvlock_install(&pvlock_fake_kicker), 0);
-
+	t = pvlock_test_fake_start(test, &lock, &tw, &order);
 	pvlock_lock(&lock);
-	if (!pvlock_test_enqueue(&tw, t)) {
-		pvlock_unlock(&lock);
-		KUNIT_FAIL(test, "the waiter did not take a ticket");
-		goto out_wait;
-	}
-	deadline = local_clock() + 5 * NSEC_PER_SEC;
-	while (!atomic_read(&pvlock_fake_waits) && local_clock() < deadline)
-		cpu_relax();
-	KUNIT_EXPECT_EQ(test, atomic_read(&pvlock_fake_waits), 1);
-	t0 = local_clock();
+	if (pvlock_test_fake_halt(test, &tw, t))
+		t0 = local_clock();
 	pvlock_unlock(&lock);
-out_wait:
 	done = wait_for_completion_timeout(&tw.done, 4 * HZ);
 	KUNIT_EXPECT_TRUE_MSG(test, done, "the watchdog did not end the halt");
 	KUNIT_EXPECT_LT(test, local_clock() - t0, 4 * NSEC_PER_SEC);
