@@ -105,6 +105,11 @@ SUITES = [
     Suite('pvlock.torture4x', ['sh:torture_test.sh'],
           machine=Machine(smp=8, timeout=600), module='pvlock'),
 
+    # tmem: KUnit of the core (pools, store, dedup, eviction, integrity),
+    # then unloading tmem, which must free everything it held.
+    Suite('tmem.kunit', ['kunit:tmem_kunit', 'unload:tmem'],
+          machine=Machine(smp=2, timeout=300), module='tmem'),
+
     # Deliberate failures, each of which the harness must report.
     Suite('fixture.kunit', ['kunit:pvguest_fixture_kunit'], fixture=True),
     Suite('fixture.ksft', ['ksft:fixture_fail_test'], fixture=True),
