@@ -105,6 +105,19 @@ SUITES = [
     Suite('pvlock.torture4x', ['sh:torture_test.sh'],
           machine=Machine(smp=8, timeout=600), module='pvlock'),
 
+    # tmem behind ext4 on the virtio-blk disk: data read back after
+    # eviction, no stale data after overwrite, truncate, hole punch,
+    # O_DIRECT write, inode reuse or umount; the statistics, the pool cap,
+    # and unload/reload under readers (selftests/tmem/tmem_test.c).
+    Suite('tmem.ext4', ['load:tmem', 'ksft:tmem_test', 'unload:tmem'],
+          machine=Machine(mem=512, disk_mb=256, timeout=600),
+          module='tmem', append='pvguest.timeout=540'),
+    # fsx-style random operations checked against a model, in a small
+    # guest with frequent evictions (selftests/tmem/tmem_fsx_test.c).
+    Suite('tmem.fsx', ['load:tmem', 'ksft:tmem_fsx_test', 'unload:tmem'],
+          machine=Machine(mem=256, disk_mb=64, timeout=600),
+          module='tmem', append='pvguest.timeout=540'),
+
     # Deliberate failures, each of which the harness must report.
     Suite('fixture.kunit', ['kunit:pvguest_fixture_kunit'], fixture=True),
     Suite('fixture.ksft', ['ksft:fixture_fail_test'], fixture=True),
