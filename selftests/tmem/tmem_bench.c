@@ -9,6 +9,9 @@
  * the disk again.  Prints "# bench NAME VALUE" lines: disk sectors read,
  * elapsed time, and with tmem its hit rate, compression ratio and pool
  * size.  A measurement, not a test: it fails only if it cannot run.
+ *
+ *   tmem_bench                   the benchmark
+ *   tmem_bench make PATH MIB     write a text-like file (for make demo)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -181,9 +184,25 @@ static void run(enum tm_kind kind, const char *name, unsigned long long seed)
 	drop_set();
 }
 
-int main(void)
+/* The compressible data of the benchmark in one file, for the demo. */
+static int make_one(const char *path, long mib)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+
+	if (fd < 0)
+		die(path);
+	if (tm_write_gen(fd, 0, mib << 20, SEED_TEXT, TM_TEXT) || fsync(fd))
+		die("write");
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
 {
 	long long avail;
+
+	if (argc == 4 && !strcmp(argv[1], "make"))
+		return make_one(argv[2], strtol(argv[3], NULL, 0));
 
 	if (tm_mount())
 		die("mount");
