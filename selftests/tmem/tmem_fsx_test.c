@@ -19,13 +19,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kselftest.h"
 #include "tmem_util.h"
 
 #define LOG_LEN 32
-#define FULL_CHECK_EVERY 2000
+#define FULL_CHECK_EVERY 5000
+#define PROGRESS_EVERY 20000
 
 enum op { OP_WRITE, OP_READ, OP_TRUNC, OP_PUNCH, OP_EVICT, OP_DREAD,
 	  OP_DWRITE, OP_FSYNC, NR_OPS };
@@ -36,7 +38,7 @@ static const char *const op_names[NR_OPS] = {
 };
 
 /* Out of 100. */
-static const int op_weight[NR_OPS] = { 30, 28, 6, 6, 14, 8, 4, 4 };
+static const int op_weight[NR_OPS] = { 32, 30, 6, 6, 14, 8, 3, 1 };
 
 static struct {
 	unsigned long long seed, rnd;
@@ -48,7 +50,7 @@ static struct {
 } fsx = {
 	.seed = 0x7e3df5c0ffee1234ULL,
 	.ops = 100000,
-	.maxsize = 2L << 20,
+	.maxsize = 1L << 20,
 };
 
 static void logop(const char *fmt, ...)
@@ -92,16 +94,16 @@ static long rnd(long n)
 	return n > 0 ? (long)(tm_rand(&fsx.rnd) % (unsigned long long)n) : 0;
 }
 
-/* Mostly short, sometimes a few pages, rarely up to 256 KiB. */
+/* Mostly short, sometimes a few pages, rarely up to 128 KiB. */
 static long rnd_len(void)
 {
 	long r = rnd(100);
 
 	if (r < 60)
 		return 1 + rnd(TM_PG);
-	if (r < 95)
-		return 1 + rnd(8 * TM_PG);
-	return 1 + rnd(64 * TM_PG);
+	if (r < 97)
+		return 1 + rnd(4 * TM_PG);
+	return 1 + rnd(32 * TM_PG);
 }
 
 static void compare(const char *got, off_t off, size_t len, const char *what)
@@ -192,7 +194,7 @@ static void do_evict(void)
 		len = rnd_len() * 4;
 	}
 	logop("evict %#lx+%#lx", off, len);
-	if (rnd(4) == 0 && fdatasync(fsx.fd))
+	if (rnd(16) == 0 && fdatasync(fsx.fd))
 		fail("fdatasync: %s", strerror(errno));
 	if (posix_fadvise(fsx.fd, off, len, POSIX_FADV_DONTNEED))
 		fail("fadvise: %s", strerror(errno));
@@ -255,6 +257,14 @@ static void full_check(const char *why)
 	compare(fsx.buf, 0, fsx.size, why);
 }
 
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static void (*const op_fn[NR_OPS])(void) = {
 	do_write, do_read, do_truncate, do_punch, do_evict, do_dread,
 	do_dwrite, do_fsync,
@@ -291,6 +301,7 @@ static void setup(void)
 int main(int argc, char **argv)
 {
 	long long hits, puts, inv, ccinv;
+	double t0;
 	int opt, i;
 
 	while ((opt = getopt(argc, argv, "n:s:m:")) != -1) {
@@ -325,6 +336,7 @@ int main(int argc, char **argv)
 	puts = tm_stat("puts");
 	inv = tm_stat("invalidate_pages") + tm_stat("invalidate_inodes");
 	ccinv = tm_cc("invalidates") + tm_cc("invalidate_inodes");
+	t0 = now();
 	for (fsx.done = 0; fsx.done < fsx.ops; fsx.done++) {
 		enum op op = pick();
 
@@ -332,6 +344,9 @@ int main(int argc, char **argv)
 		op_fn[op]();
 		if (fsx.done % FULL_CHECK_EVERY == FULL_CHECK_EVERY - 1)
 			full_check("full read after eviction");
+		if (fsx.done % PROGRESS_EVERY == PROGRESS_EVERY - 1)
+			ksft_print_msg("%ld operations, %.0f s\n", fsx.done + 1,
+				       now() - t0);
 	}
 	fsx.done--;
 	for (i = 0; i < NR_OPS; i++)

@@ -330,7 +330,7 @@ TEST_F_TIMEOUT(tmem, odirect_write, 300)
 	ASSERT_LE(0, self->fd);
 	ASSERT_EQ(0, tm_evict(self->fd));
 	/* Pages 32..47 back in the page cache. */
-	ASSERT_EQ(-1, tm_check(self->fd, self->model, 32 * TM_PG,
+	ASSERT_EQ(-1, tm_check(self->fd, self->model + 32 * TM_PG, 32 * TM_PG,
 			       16 * TM_PG));
 
 	dfd = open(self->path, O_RDWR | O_DIRECT);
