@@ -105,6 +105,10 @@ SUITES = [
     Suite('pvlock.torture4x', ['sh:torture_test.sh'],
           machine=Machine(smp=8, timeout=600), module='pvlock'),
 
+    # tmem: KUnit of the core (pools, store, dedup, eviction, integrity),
+    # then unloading tmem, which must free everything it held.
+    Suite('tmem.kunit', ['kunit:tmem_kunit', 'unload:tmem'],
+          machine=Machine(smp=2, timeout=300), module='tmem'),
     # tmem behind ext4 on the virtio-blk disk: data read back after
     # eviction, no stale data after overwrite, truncate, hole punch,
     # O_DIRECT write, inode reuse or umount; the statistics, the pool cap,

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tmem eviction: the LRU of ephemeral pages, the pool cap, and a shrinker
+ * that gives memory back under pressure.
+ *
+ * Every page of an ephemeral pool is on one global LRU, newest at the
+ * head; a put adds at the head, a hit in a shared pool moves the page
+ * back there.  The store worker evicts from the tail when a page would
+ * take the zsmalloc pool over the cap, and the shrinker does when the
+ * kernel asks.
+ */
+
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/shrinker.h>
+
+#include "tmem.h"
+#include "trace.h"
+
+/* Entries per lock hold when the shrinker evicts. */
+#define TMEM_EVICT_BATCH	32
+
+/* Ephemeral entries, most recently used first (tmem_lock). */
+static LIST_HEAD(tmem_lru);
+/* Entries on tmem_lru (tmem_lock; read locklessly by the shrinker). */
+static unsigned long tmem_nr_lru;
+
+/**
+ * tmem_lru_add_locked() - make an entry the most recently used
+ * @e: a new entry of an ephemeral pool
+ *
+ * Context: tmem_lock held.
+ */
+void tmem_lru_add_locked(struct tmem_entry *e)
+{
+	list_add(&e->lru, &tmem_lru);
+	WRITE_ONCE(tmem_nr_lru, tmem_nr_lru + 1);
+}
+
+/**
+ * tmem_lru_del_locked() - take an entry off the LRU, if it is on it
+ * @e: the entry
+ *
+ * Context: tmem_lock held.
+ */
+void tmem_lru_del_locked(struct tmem_entry *e)
+{
+	if (list_empty(&e->lru))
+		return;
+	list_del_init(&e->lru);
+	WRITE_ONCE(tmem_nr_lru, tmem_nr_lru - 1);
+}
+
+/**
+ * tmem_lru_touch_locked() - a hit: make an LRU entry the most recent
+ * @e: the entry
+ *
+ * Context: tmem_lock held.
+ */
+void tmem_lru_touch_locked(struct tmem_entry *e)
+{
+	if (!list_empty(&e->lru))
+		list_move(&e->lru, &tmem_lru);
+}
+
+/*
+ * A cap in pages for tests: when not zero it replaces the one the
+ * parameters give.
+ */
+unsigned long tmem_cap_override;
+EXPORT_SYMBOL_IF_KUNIT(tmem_cap_override);
+
+/**
+ * tmem_cap_pages() - the most pages the zsmalloc pool may hold
+ *
+ * max_pool_percent of RAM and max_pool_mb, whichever is smaller; a
+ * parameter of 0 is not set; with neither set there is no cap but the
+ * shrinker.
+ *
+ * Return: the cap, ULONG_MAX for none.
+ */
+unsigned long tmem_cap_pages(void)
+{
+	unsigned long pct = min(READ_ONCE(tmem_max_pool_percent), 100U);
+	unsigned long mb = READ_ONCE(tmem_max_pool_mb);
+	unsigned long cap = ULONG_MAX;
+
+	if (READ_ONCE(tmem_cap_override))
+		return READ_ONCE(tmem_cap_override);
+	if (pct)
+		cap = totalram_pages() / 100 * pct;
+	if (mb)
+		cap = min(cap, mb << (20 - PAGE_SHIFT));
+	return cap;
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_cap_pages);
+
+/**
+ * tmem_evict() - drop the least recently used ephemeral pages
+ * @nr: how many
+ * @reason: enum tmem_evict_reason, for the tracepoint
+ *
+ * The zsmalloc memory of the blobs they held is freed by the caller's
+ * tmem_free_pending() or later by the worker.
+ *
+ * Context: any context but hard IRQ; takes tmem_lock in batches.
+ * Return: the number of pages dropped.
+ */
+unsigned long tmem_evict(unsigned long nr, int reason)
+{
+	unsigned long flags, done = 0;
+	struct tmem_entry *e;
+
+	while (done < nr) {
+		unsigned long batch = min(nr - done,
+					  (unsigned long)TMEM_EVICT_BATCH);
+
+		spin_lock_irqsave(&tmem_lock, flags);
+		for (; batch; batch--, done++) {
+			if (list_empty(&tmem_lru))
+				break;
+			e = list_last_entry(&tmem_lru, struct tmem_entry, lru);
+			trace_tmem_evict(e->obj->pool->id, &e->obj->oid,
+					 e->index, reason);
+			tmem_entry_drop_locked(e);
+			tmem_stat_inc(TMEM_STAT_EVICTIONS);
+		}
+		spin_unlock_irqrestore(&tmem_lock, flags);
+		if (batch)
+			break;
+	}
+	return done;
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_evict);
+
+static unsigned long tmem_shrink_count(struct shrinker *shrinker,
+				       struct shrink_control *sc)
+{
+	return READ_ONCE(tmem_nr_lru);
+}
+
+static unsigned long tmem_shrink_scan(struct shrinker *shrinker,
+				      struct shrink_control *sc)
+{
+	unsigned long freed;
+
+	freed = tmem_evict(sc->nr_to_scan, TMEM_EVICT_SHRINKER);
+	tmem_free_pending();
+	return freed ? freed : SHRINK_STOP;
+}
+
+#ifdef TMEM_HAVE_SHRINKER_ALLOC
+static struct shrinker *tmem_shrinker;
+
+int tmem_evict_init(void)
+{
+	tmem_shrinker = shrinker_alloc(0, "tmem");
+	if (!tmem_shrinker)
+		return -ENOMEM;
+	tmem_shrinker->count_objects = tmem_shrink_count;
+	tmem_shrinker->scan_objects = tmem_shrink_scan;
+	tmem_shrinker->batch = 128;
+	shrinker_register(tmem_shrinker);
+	return 0;
+}
+
+void tmem_evict_exit(void)
+{
+	shrinker_free(tmem_shrinker);
+}
+#else
+static struct shrinker tmem_shrinker = {
+	.count_objects = tmem_shrink_count,
+	.scan_objects = tmem_shrink_scan,
+	.batch = 128,
+	.seeks = DEFAULT_SEEKS,
+};
+
+int tmem_evict_init(void)
+{
+#ifdef TMEM_NAMED_SHRINKER
+	return register_shrinker(&tmem_shrinker, "tmem");
+#else
+	return register_shrinker(&tmem_shrinker);
+#endif
+}
+
+void tmem_evict_exit(void)
+{
+	unregister_shrinker(&tmem_shrinker);
+}
+#endif

@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tmem pools: the table of pools, their objects and entries, and the tmem
+ * operations (new pool, put, get, flush page, flush object, destroy pool).
+ *
+ * Every structure here is protected by tmem_lock (see tmem.h).  The slow
+ * work of an operation (compressing, decompressing, checksumming) runs
+ * outside the lock; a get takes a reference on the blob it reads.
+ */
+
+#include <linux/err.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "tmem.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+DEFINE_SPINLOCK(tmem_lock);
+
+/* The pools by id (tmem_lock). */
+static struct tmem_pool *tmem_pools[TMEM_MAX_POOLS];
+/* The object id traced for a whole pool. */
+static const struct tmem_oid tmem_no_oid;
+/* The next dedup domain for a shared pool (tmem_lock). */
+static u64 tmem_next_domain = 1;
+
+/* Entries removed per lock hold when a pool is destroyed. */
+#define TMEM_DESTROY_BATCH	256
+
+static struct tmem_pool *tmem_pool_locked(int pool_id)
+{
+	if (pool_id < 0 || pool_id >= TMEM_MAX_POOLS)
+		return NULL;
+	return tmem_pools[pool_id];
+}
+
+static bool tmem_pool_private(const struct tmem_pool *pool)
+{
+	return !(pool->flags & TMEM_POOL_SHARED);
+}
+
+static int tmem_oid_cmp(const struct tmem_oid *a, const struct tmem_oid *b)
+{
+	return memcmp(a->key, b->key, sizeof(a->key));
+}
+
+static struct tmem_obj *tmem_obj_find_locked(struct tmem_pool *pool,
+					     const struct tmem_oid *oid)
+{
+	struct rb_node *n = pool->objs.rb_node;
+
+	while (n) {
+		struct tmem_obj *obj = rb_entry(n, struct tmem_obj, node);
+		int cmp = tmem_oid_cmp(oid, &obj->oid);
+
+		if (cmp < 0)
+			n = n->rb_left;
+		else if (cmp > 0)
+			n = n->rb_right;
+		else
+			return obj;
+	}
+	return NULL;
+}
+
+/* Find the object of @oid, or insert @new (initialised here) for it. */
+static struct tmem_obj *tmem_obj_insert_locked(struct tmem_pool *pool,
+					       const struct tmem_oid *oid,
+					       struct tmem_obj *new)
+{
+	struct rb_node **link = &pool->objs.rb_node, *parent = NULL;
+
+	while (*link) {
+		struct tmem_obj *obj = rb_entry(*link, struct tmem_obj, node);
+		int cmp = tmem_oid_cmp(oid, &obj->oid);
+
+		parent = *link;
+		if (cmp < 0)
+			link = &parent->rb_left;
+		else if (cmp > 0)
+			link = &parent->rb_right;
+		else
+			return obj;
+	}
+	if (!new)
+		return NULL;
+	new->entries = RB_ROOT;
+	new->pool = pool;
+	new->oid = *oid;
+	rb_link_node(&new->node, parent, link);
+	rb_insert_color(&new->node, &pool->objs);
+	return new;
+}
+
+static struct tmem_entry *tmem_entry_find_locked(struct tmem_obj *obj,
+						 pgoff_t index)
+{
+	struct rb_node *n = obj->entries.rb_node;
+
+	while (n) {
+		struct tmem_entry *e = rb_entry(n, struct tmem_entry, node);
+
+		if (index < e->index)
+			n = n->rb_left;
+		else if (index > e->index)
+			n = n->rb_right;
+		else
+			return e;
+	}
+	return NULL;
+}
+
+/* Insert @e into @obj, where no entry has its index. */
+static void tmem_entry_insert_locked(struct tmem_obj *obj,
+				     struct tmem_entry *e)
+{
+	struct rb_node **link = &obj->entries.rb_node, *parent = NULL;
+
+	while (*link) {
+		struct tmem_entry *cur = rb_entry(*link, struct tmem_entry, node);
+
+		parent = *link;
+		if (e->index < cur->index)
+			link = &parent->rb_left;
+		else
+			link = &parent->rb_right;
+	}
+	e->obj = obj;
+	rb_link_node(&e->node, parent, link);
+	rb_insert_color(&e->node, &obj->entries);
+	obj->pool->nr_pages++;
+	tmem_stat_inc(TMEM_STAT_STORED_PAGES);
+	if (!e->blob)
+		tmem_stat_inc(TMEM_STAT_SAME_FILLED_PAGES);
+	if (!(obj->pool->flags & TMEM_POOL_PERSISTENT))
+		tmem_lru_add_locked(e);
+}
+
+/* Free an entry that is in no tree, with its reference on its blob. */
+static void tmem_entry_free_locked(struct tmem_entry *e)
+{
+	if (e->blob) {
+		if (e->blob->owner == e)
+			e->blob->owner = NULL;
+		tmem_blob_put_locked(e->blob);
+	}
+	kfree(e);
+}
+
+/* Free an entry that never was visible, with its blob (never staged). */
+static void tmem_entry_discard(struct tmem_entry *e)
+{
+	kfree(e->blob);
+	kfree(e);
+}
+
+/* Unlink @e from its object and the LRU and free it; the object stays. */
+static void tmem_entry_remove_locked(struct tmem_entry *e)
+{
+	struct tmem_obj *obj = e->obj;
+
+	rb_erase(&e->node, &obj->entries);
+	tmem_lru_del_locked(e);
+	obj->pool->nr_pages--;
+	tmem_stat_dec(TMEM_STAT_STORED_PAGES);
+	if (!e->blob)
+		tmem_stat_dec(TMEM_STAT_SAME_FILLED_PAGES);
+	tmem_entry_free_locked(e);
+}
+
+static void tmem_obj_free_if_empty_locked(struct tmem_obj *obj)
+{
+	if (!RB_EMPTY_ROOT(&obj->entries))
+		return;
+	rb_erase(&obj->node, &obj->pool->objs);
+	kfree(obj);
+}
+
+/**
+ * tmem_entry_drop_locked() - remove an entry, and its object if now empty
+ * @e: the entry
+ *
+ * Context: tmem_lock held.
+ */
+void tmem_entry_drop_locked(struct tmem_entry *e)
+{
+	struct tmem_obj *obj = e->obj;
+
+	tmem_entry_remove_locked(e);
+	tmem_obj_free_if_empty_locked(obj);
+}
+
+/**
+ * tmem_lookup_locked() - the entry stored under a handle
+ * @pool_id: the pool
+ * @oid: the object id
+ * @index: the page index
+ *
+ * Context: tmem_lock held.
+ * Return: the entry, or NULL.
+ */
+struct tmem_entry *tmem_lookup_locked(int pool_id, const struct tmem_oid *oid,
+				      pgoff_t index)
+{
+	struct tmem_pool *pool = tmem_pool_locked(pool_id);
+	struct tmem_obj *obj;
+
+	if (!pool)
+		return NULL;
+	obj = tmem_obj_find_locked(pool, oid);
+	return obj ? tmem_entry_find_locked(obj, index) : NULL;
+}
+
+static struct tmem_pool *tmem_find_shared_locked(const uuid_t *uuid)
+{
+	int i;
+
+	for (i = 0; i < TMEM_MAX_POOLS; i++) {
+		struct tmem_pool *pool = tmem_pools[i];
+
+		if (pool && (pool->flags & TMEM_POOL_SHARED) &&
+		    uuid_equal(&pool->uuid, uuid))
+			return pool;
+	}
+	return NULL;
+}
+
+/**
+ * tmem_new_pool() - create a pool
+ * @flags: TMEM_POOL_PERSISTENT and/or TMEM_POOL_SHARED
+ * @uuid: for a shared pool, its UUID: a shared pool that already has it is
+ *        returned (with one more user) instead of a new one
+ *
+ * Policy (which UUIDs may share) is the caller's business.
+ *
+ * Context: process context, may sleep.
+ * Return: the pool id (>= 0) or a negative errno.
+ */
+int tmem_new_pool(u32 flags, const uuid_t *uuid)
+{
+	struct tmem_pool *pool, *old;
+	unsigned long irqflags;
+	int id;
+
+	if ((flags & TMEM_POOL_SHARED) && !uuid)
+		return -EINVAL;
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return -ENOMEM;
+	pool->objs = RB_ROOT;
+	pool->flags = flags;
+	pool->users = 1;
+	if (uuid)
+		uuid_copy(&pool->uuid, uuid);
+
+	spin_lock_irqsave(&tmem_lock, irqflags);
+	if (flags & TMEM_POOL_SHARED) {
+		old = tmem_find_shared_locked(uuid);
+		if (old && old->flags == flags) {
+			old->users++;
+			id = old->id;
+			goto unlock;
+		}
+		pool->domain = tmem_next_domain++;
+	}
+	for (id = 0; id < TMEM_MAX_POOLS && tmem_pools[id]; id++)
+		;
+	if (id == TMEM_MAX_POOLS) {
+		id = -ENOSPC;
+		goto unlock;
+	}
+	pool->id = id;
+	tmem_pools[id] = pool;
+	pool = NULL;
+	tmem_stat_inc(TMEM_STAT_POOLS);
+unlock:
+	spin_unlock_irqrestore(&tmem_lock, irqflags);
+	kfree(pool);
+	return id;
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_new_pool);
+
+/* Remove up to TMEM_DESTROY_BATCH entries of @pool; false once empty. */
+static bool tmem_pool_empty_batch_locked(struct tmem_pool *pool)
+{
+	int n = 0;
+
+	while (n < TMEM_DESTROY_BATCH) {
+		struct rb_node *on = rb_first(&pool->objs);
+		struct tmem_obj *obj;
+		struct rb_node *en;
+
+		if (!on)
+			return false;
+		obj = rb_entry(on, struct tmem_obj, node);
+		while (n < TMEM_DESTROY_BATCH && (en = rb_first(&obj->entries))) {
+			tmem_entry_remove_locked(rb_entry(en, struct tmem_entry,
+							  node));
+			n++;
+		}
+		tmem_obj_free_if_empty_locked(obj);
+	}
+	return true;
+}
+
+/**
+ * tmem_destroy_pool() - drop every page of a pool and destroy it
+ * @pool_id: the pool
+ *
+ * A shared pool is destroyed when its last user destroys it.
+ *
+ * Context: any context but hard IRQ; takes tmem_lock in batches.
+ * Return: 0, or -ENOENT if there is no such pool.
+ */
+int tmem_destroy_pool(int pool_id)
+{
+	struct tmem_pool *pool;
+	unsigned long flags;
+	bool more;
+
+	spin_lock_irqsave(&tmem_lock, flags);
+	pool = tmem_pool_locked(pool_id);
+	if (!pool) {
+		spin_unlock_irqrestore(&tmem_lock, flags);
+		return -ENOENT;
+	}
+	tmem_stat_inc(TMEM_STAT_INVALIDATE_FSS);
+	trace_tmem_flush(pool_id, &tmem_no_oid, 0, TMEM_FLUSH_POOL);
+	if (--pool->users) {
+		spin_unlock_irqrestore(&tmem_lock, flags);
+		return 0;
+	}
+	/* Unreachable by id from now on; the LRU may still evict from it. */
+	tmem_pools[pool_id] = NULL;
+	tmem_stat_dec(TMEM_STAT_POOLS);
+	do {
+		more = tmem_pool_empty_batch_locked(pool);
+		spin_unlock_irqrestore(&tmem_lock, flags);
+		spin_lock_irqsave(&tmem_lock, flags);
+	} while (more);
+	spin_unlock_irqrestore(&tmem_lock, flags);
+	kfree(pool);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_destroy_pool);
+
+/**
+ * tmem_destroy_all_pools() - destroy every pool, whatever its users
+ *
+ * Context: module exit, no operation running.
+ */
+void tmem_destroy_all_pools(void)
+{
+	unsigned long flags;
+	int id;
+
+	for (id = 0; id < TMEM_MAX_POOLS; id++) {
+		spin_lock_irqsave(&tmem_lock, flags);
+		if (tmem_pools[id])
+			tmem_pools[id]->users = 1;
+		spin_unlock_irqrestore(&tmem_lock, flags);
+		tmem_destroy_pool(id);
+	}
+}
+
+/*
+ * Install @e (or nothing, when @e is NULL because the new copy could not
+ * be stored) under the handle, dropping whatever was there: put-put-get
+ * coherency.  @obj is a spare object for a new object id; it is consumed
+ * or freed.
+ */
+static int tmem_install(int pool_id, const struct tmem_oid *oid,
+			pgoff_t index, struct tmem_entry *e,
+			struct tmem_obj *spare)
+{
+	struct tmem_entry *old = NULL;
+	struct tmem_pool *pool;
+	struct tmem_obj *obj;
+	unsigned long flags;
+	int ret = 0;
+
+	spin_lock_irqsave(&tmem_lock, flags);
+	pool = tmem_pool_locked(pool_id);
+	if (!pool) {
+		ret = -ENOENT;
+		goto unlock;
+	}
+	obj = tmem_obj_insert_locked(pool, oid, e ? spare : NULL);
+	if (obj == spare)
+		spare = NULL;
+	if (obj)
+		old = tmem_entry_find_locked(obj, index);
+	if (old)
+		tmem_entry_remove_locked(old);
+	if (!e) {
+		if (obj)
+			tmem_obj_free_if_empty_locked(obj);
+		goto unlock;
+	}
+	if (!obj) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	e->index = index;
+	if (e->blob) {
+		e->blob->domain = tmem_pool_private(pool) ? 0 : pool->domain;
+		if (tmem_stage_full_locked(e->blob->len)) {
+			/* The worker is behind: do not pile up staged pages. */
+			tmem_obj_free_if_empty_locked(obj);
+			ret = -ENOSPC;
+			goto unlock;
+		}
+		tmem_stage_locked(e->blob, e);
+	}
+	tmem_entry_insert_locked(obj, e);
+	e = NULL;
+unlock:
+	spin_unlock_irqrestore(&tmem_lock, flags);
+	if (e)
+		tmem_entry_discard(e);
+	kfree(spare);
+	return ret;
+}
+
+/**
+ * tmem_put() - store a copy of a page
+ * @pool_id: the pool
+ * @oid: the object id
+ * @index: the page index
+ * @page: the page
+ *
+ * Replaces any older copy; when the new copy cannot be stored (no memory,
+ * incompressible and not stored raw, over the cap) the older one is
+ * dropped all the same.
+ *
+ * Context: any context but hard IRQ, IRQs may be off; never sleeps, never
+ * uses memory reserves.
+ * Return: 0 when stored, else a negative errno.
+ */
+int tmem_put(int pool_id, const struct tmem_oid *oid, pgoff_t index,
+	     struct page *page)
+{
+	struct tmem_obj *spare;
+	struct tmem_entry *e;
+	int ret;
+
+	tmem_stat_inc(TMEM_STAT_PUTS);
+	spare = kmalloc(sizeof(*spare), TMEM_GFP);
+	e = kzalloc(sizeof(*e), TMEM_GFP);
+	if (!e || !spare) {
+		kfree(e);
+		e = NULL;
+		ret = -ENOMEM;
+	} else {
+		INIT_LIST_HEAD(&e->lru);
+		ret = tmem_store_page(page, e);
+		if (ret) {
+			kfree(e);
+			e = NULL;
+		}
+	}
+	if (ret)
+		tmem_install(pool_id, oid, index, NULL, spare);
+	else
+		ret = tmem_install(pool_id, oid, index, e, spare);
+	if (ret)
+		tmem_stat_inc(TMEM_STAT_REJECTED_PAGES);
+	trace_tmem_put(pool_id, oid, index, ret);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_put);
+
+/* A corrupt copy in a shared pool: drop it if it is still the one read. */
+static void tmem_drop_corrupt(int pool_id, const struct tmem_oid *oid,
+			      pgoff_t index, const struct tmem_entry *seen)
+{
+	struct tmem_entry *e;
+	unsigned long flags;
+
+	spin_lock_irqsave(&tmem_lock, flags);
+	e = tmem_lookup_locked(pool_id, oid, index);
+	if (e && e->blob == seen->blob && e->value == seen->value &&
+	    e->csum == seen->csum)
+		tmem_entry_drop_locked(e);
+	spin_unlock_irqrestore(&tmem_lock, flags);
+}
+
+/**
+ * tmem_get() - copy a stored page
+ * @pool_id: the pool
+ * @oid: the object id
+ * @index: the page index
+ * @page: where to copy it
+ *
+ * A hit in a private pool removes the page (exclusive get); in a shared
+ * pool it stays and becomes the most recently used.
+ *
+ * Context: process context, may be under rcu_read_lock(); never sleeps.
+ * Return: 0 on a hit, -ENOENT on a miss, -EIO when the stored copy is
+ * corrupt or cannot be decompressed (and is dropped).
+ */
+int tmem_get(int pool_id, const struct tmem_oid *oid, pgoff_t index,
+	     struct page *page)
+{
+	struct tmem_entry *e, copy;
+	unsigned long flags;
+	bool shared;
+	int ret;
+
+	tmem_stat_inc(TMEM_STAT_GETS);
+	spin_lock_irqsave(&tmem_lock, flags);
+	e = tmem_lookup_locked(pool_id, oid, index);
+	if (!e) {
+		spin_unlock_irqrestore(&tmem_lock, flags);
+		ret = -ENOENT;
+		goto out;
+	}
+	copy = *e;
+	shared = !tmem_pool_private(e->obj->pool);
+	if (copy.blob)
+		tmem_blob_get_locked(copy.blob);
+	if (shared)
+		tmem_lru_touch_locked(e);
+	else
+		tmem_entry_drop_locked(e);
+	spin_unlock_irqrestore(&tmem_lock, flags);
+
+	ret = tmem_load_page(&copy, page);
+	if (ret == -EIO && shared)
+		tmem_drop_corrupt(pool_id, oid, index, &copy);
+	if (copy.blob)
+		tmem_blob_put(copy.blob);
+out:
+	tmem_stat_inc(ret ? TMEM_STAT_MISSES : TMEM_STAT_HITS);
+	trace_tmem_get(pool_id, oid, index, ret);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_get);
+
+/**
+ * tmem_flush_page() - drop a stored page
+ * @pool_id: the pool
+ * @oid: the object id
+ * @index: the page index
+ *
+ * Context: any context but hard IRQ.
+ * Return: 1 if a page was dropped, else 0.
+ */
+int tmem_flush_page(int pool_id, const struct tmem_oid *oid, pgoff_t index)
+{
+	struct tmem_entry *e;
+	unsigned long flags;
+
+	tmem_stat_inc(TMEM_STAT_INVALIDATE_PAGES);
+	trace_tmem_flush(pool_id, oid, index, TMEM_FLUSH_PAGE);
+	spin_lock_irqsave(&tmem_lock, flags);
+	e = tmem_lookup_locked(pool_id, oid, index);
+	if (e)
+		tmem_entry_drop_locked(e);
+	spin_unlock_irqrestore(&tmem_lock, flags);
+	return !!e;
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_flush_page);
+
+/**
+ * tmem_flush_object() - drop every stored page of an object
+ * @pool_id: the pool
+ * @oid: the object id
+ *
+ * Context: any context but hard IRQ.
+ * Return: the number of pages dropped.
+ */
+int tmem_flush_object(int pool_id, const struct tmem_oid *oid)
+{
+	struct tmem_pool *pool;
+	struct tmem_obj *obj = NULL;
+	unsigned long flags;
+	struct rb_node *n;
+	int nr = 0;
+
+	tmem_stat_inc(TMEM_STAT_INVALIDATE_INODES);
+	trace_tmem_flush(pool_id, oid, 0, TMEM_FLUSH_OBJECT);
+	spin_lock_irqsave(&tmem_lock, flags);
+	pool = tmem_pool_locked(pool_id);
+	if (pool)
+		obj = tmem_obj_find_locked(pool, oid);
+	if (obj) {
+		while ((n = rb_first(&obj->entries))) {
+			tmem_entry_remove_locked(rb_entry(n, struct tmem_entry,
+							  node));
+			nr++;
+		}
+		tmem_obj_free_if_empty_locked(obj);
+	}
+	spin_unlock_irqrestore(&tmem_lock, flags);
+	return nr;
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_flush_object);

@@ -1,0 +1,617 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tmem store: per-CPU compression, same-filled pages, blobs, and the store
+ * worker that moves staged blobs into zsmalloc or onto identical ones.
+ *
+ * A put stores its page in an entry at once: a fill value, or a staged
+ * blob holding the compressed bytes in slab memory.  The worker, in
+ * process context and without tmem_lock, later finds an identical adopted
+ * blob (dedup) or copies the bytes into zsmalloc under the pool cap, and
+ * repoints the entry under tmem_lock.  Blobs never change once made, so a
+ * reader holding a reference needs no lock.  zsmalloc handles of blobs
+ * that lose their last reference are freed by the worker (see tmem.h for
+ * why never under tmem_lock or a caller's lock).
+ */
+
+#include <linux/crypto.h>
+#include <linux/err.h>
+#include <linux/local_lock.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+#include <linux/xxhash.h>
+#include <linux/zsmalloc.h>
+
+#include "tmem.h"
+
+/* Staged bytes never exceed this, nor the pool cap. */
+#define TMEM_STAGE_MAX		(16UL << 20)
+/* Attempts to make room under the cap for one blob. */
+#define TMEM_CAP_TRIES		64
+
+/**
+ * struct tmem_pcpu - one CPU's compressor
+ * @lock: serialises the users of @tfm and @buf on this CPU
+ * @tfm: the transform
+ * @buf: the compression output, two pages
+ */
+struct tmem_pcpu {
+	local_lock_t lock;
+	struct crypto_comp *tfm;
+	u8 *buf;
+};
+
+/**
+ * struct tmem_comp - a compressor with a transform per possible CPU
+ * @pcpu: the per-CPU transforms and buffers
+ */
+struct tmem_comp {
+	struct tmem_pcpu __percpu *pcpu;
+};
+
+static struct tmem_comp *tmem_comp;
+static struct zs_pool *tmem_zs;
+
+/* Blobs waiting for the worker, oldest first (tmem_lock). */
+static LIST_HEAD(tmem_staged);
+/* Bytes held by staged blobs (tmem_lock). */
+static unsigned long tmem_staged_bytes;
+/* Unreferenced adopted blobs whose handle the worker must free (tmem_lock). */
+static LIST_HEAD(tmem_free_list);
+
+static void tmem_store_fn(struct work_struct *work);
+static DECLARE_WORK(tmem_store_work, tmem_store_fn);
+
+/**
+ * tmem_comp_destroy() - free a compressor
+ * @comp: the compressor, or NULL
+ */
+void tmem_comp_destroy(struct tmem_comp *comp)
+{
+	int cpu;
+
+	if (!comp)
+		return;
+	for_each_possible_cpu(cpu) {
+		struct tmem_pcpu *p = per_cpu_ptr(comp->pcpu, cpu);
+
+		if (!IS_ERR_OR_NULL(p->tfm))
+			crypto_free_comp(p->tfm);
+		kfree(p->buf);
+	}
+	free_percpu(comp->pcpu);
+	kfree(comp);
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_comp_destroy);
+
+/**
+ * tmem_comp_create() - a compressor for every possible CPU
+ * @name: the crypto API name of the algorithm (lz4, zstd, lzo...)
+ *
+ * Context: process context, may sleep.
+ * Return: the compressor or an ERR_PTR().
+ */
+struct tmem_comp *tmem_comp_create(const char *name)
+{
+	struct tmem_comp *comp;
+	int cpu;
+
+	if (!crypto_has_comp(name, 0, 0))
+		return ERR_PTR(-ENOENT);
+	comp = kzalloc(sizeof(*comp), GFP_KERNEL);
+	if (!comp)
+		return ERR_PTR(-ENOMEM);
+	comp->pcpu = alloc_percpu(struct tmem_pcpu);
+	if (!comp->pcpu) {
+		kfree(comp);
+		return ERR_PTR(-ENOMEM);
+	}
+	for_each_possible_cpu(cpu) {
+		struct tmem_pcpu *p = per_cpu_ptr(comp->pcpu, cpu);
+
+		local_lock_init(&p->lock);
+		p->tfm = crypto_alloc_comp(name, 0, 0);
+		p->buf = kmalloc_node(2 * PAGE_SIZE, GFP_KERNEL,
+				      cpu_to_node(cpu));
+		if (IS_ERR(p->tfm) || !p->buf) {
+			int ret = IS_ERR(p->tfm) ? PTR_ERR(p->tfm) : -ENOMEM;
+
+			tmem_comp_destroy(comp);
+			return ERR_PTR(ret);
+		}
+	}
+	return comp;
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_comp_create);
+
+/**
+ * tmem_comp_compress() - compress one page
+ * @comp: the compressor
+ * @src: the page's bytes
+ * @dst: at least 2 * PAGE_SIZE bytes
+ * @dlen: set to the compressed length
+ *
+ * Context: any context but hard IRQ; never sleeps.
+ * Return: 0 or a negative errno.
+ */
+int tmem_comp_compress(struct tmem_comp *comp, const void *src, void *dst,
+		       unsigned int *dlen)
+{
+	struct tmem_pcpu *p;
+	unsigned long flags;
+	int ret;
+
+	local_lock_irqsave(&comp->pcpu->lock, flags);
+	p = this_cpu_ptr(comp->pcpu);
+	*dlen = 2 * PAGE_SIZE;
+	ret = crypto_comp_compress(p->tfm, src, PAGE_SIZE, dst, dlen);
+	local_unlock_irqrestore(&comp->pcpu->lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_comp_compress);
+
+/**
+ * tmem_comp_decompress() - decompress one page
+ * @comp: the compressor
+ * @src: the compressed bytes
+ * @slen: their length
+ * @dst: the page's bytes
+ *
+ * Context: any context but hard IRQ; never sleeps.
+ * Return: 0, or a negative errno if @src is not a compressed page.
+ */
+int tmem_comp_decompress(struct tmem_comp *comp, const void *src,
+			 unsigned int slen, void *dst)
+{
+	unsigned int dlen = PAGE_SIZE;
+	unsigned long flags;
+	int ret;
+
+	local_lock_irqsave(&comp->pcpu->lock, flags);
+	ret = crypto_comp_decompress(this_cpu_ptr(comp->pcpu)->tfm, src, slen,
+				     dst, &dlen);
+	local_unlock_irqrestore(&comp->pcpu->lock, flags);
+	if (!ret && dlen != PAGE_SIZE)
+		ret = -EINVAL;
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_comp_decompress);
+
+/**
+ * tmem_page_same_filled() - is a page one unsigned long repeated?
+ * @ptr: the page's bytes
+ * @value: set to that value when it is
+ *
+ * Return: true if every word of the page equals the first.
+ */
+bool tmem_page_same_filled(const void *ptr, unsigned long *value)
+{
+	const unsigned long *word = ptr;
+	unsigned int i, last = PAGE_SIZE / sizeof(*word) - 1;
+
+	/* The last word first: most pages that are not differ there. */
+	if (word[0] != word[last])
+		return false;
+	for (i = 1; i < last; i++)
+		if (word[i] != word[0])
+			return false;
+	*value = word[0];
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_page_same_filled);
+
+/* A staged blob of the bytes @data, or NULL. */
+static struct tmem_blob *tmem_blob_staged(const void *data, unsigned int len,
+					  bool raw)
+{
+	struct tmem_blob *blob;
+
+	blob = kmalloc(struct_size(blob, data, len), TMEM_GFP);
+	if (!blob)
+		return NULL;
+	INIT_HLIST_NODE(&blob->hnode);
+	INIT_LIST_HEAD(&blob->node);
+	blob->owner = NULL;
+	blob->refs = 1;
+	blob->hash = 0;
+	blob->domain = 0;
+	blob->len = len;
+	blob->raw = raw;
+	blob->staged = true;
+	blob->handle = 0;
+	memcpy(blob->data, data, len);
+	return blob;
+}
+
+/* Compress @src into a staged blob for @e; under the CPU's local lock. */
+static int tmem_stage_page(const void *src, struct tmem_entry *e)
+{
+	unsigned int dlen, limit;
+	struct tmem_pcpu *p;
+	unsigned long flags;
+	int ret;
+
+	limit = PAGE_SIZE * min(READ_ONCE(tmem_compress_threshold), 100U) / 100;
+	local_lock_irqsave(&tmem_comp->pcpu->lock, flags);
+	p = this_cpu_ptr(tmem_comp->pcpu);
+	dlen = 2 * PAGE_SIZE;
+	ret = crypto_comp_compress(p->tfm, src, PAGE_SIZE, p->buf, &dlen);
+	if (!ret && dlen <= limit)
+		e->blob = tmem_blob_staged(p->buf, dlen, false);
+	else if (READ_ONCE(tmem_store_raw))
+		e->blob = tmem_blob_staged(src, PAGE_SIZE, true);
+	else
+		ret = -E2BIG;
+	local_unlock_irqrestore(&tmem_comp->pcpu->lock, flags);
+	if (ret != -E2BIG && !e->blob)
+		ret = -ENOMEM;
+	else if (e->blob)
+		ret = 0;
+	return ret;
+}
+
+/**
+ * tmem_store_page() - fill an entry with a copy of a page
+ * @page: the page
+ * @e: the entry, not yet visible: gets a fill value or a staged blob
+ *
+ * Context: any context but hard IRQ; never sleeps.
+ * Return: 0, -E2BIG for an incompressible page not stored raw, -ENOMEM.
+ */
+int tmem_store_page(struct page *page, struct tmem_entry *e)
+{
+	void *src = kmap_local_page(page);
+	int ret = 0;
+
+	if (READ_ONCE(tmem_integrity)) {
+		e->csum = xxh64(src, PAGE_SIZE, 0);
+		e->has_csum = true;
+	}
+	if (!tmem_page_same_filled(src, &e->value))
+		ret = tmem_stage_page(src, e);
+	kunmap_local(src);
+	return ret;
+}
+
+static int tmem_load_bytes(const void *src, const struct tmem_blob *blob,
+			   void *dst)
+{
+	if (blob->raw) {
+		memcpy(dst, src, PAGE_SIZE);
+		return 0;
+	}
+	return tmem_comp_decompress(tmem_comp, src, blob->len, dst);
+}
+
+/**
+ * tmem_load_page() - copy what an entry holds into a page
+ * @e: a copy of the entry, whose blob the caller holds a reference on
+ * @page: the page
+ *
+ * Context: process context; never sleeps.
+ * Return: 0, or -EIO if the copy is corrupt (a rate-limited error).
+ */
+int tmem_load_page(const struct tmem_entry *e, struct page *page)
+{
+	struct tmem_blob *blob = e->blob;
+	void *dst = kmap_local_page(page);
+	int ret = 0;
+
+	if (!blob) {
+		memset_l(dst, e->value, PAGE_SIZE / sizeof(unsigned long));
+	} else if (blob->staged) {
+		ret = tmem_load_bytes(blob->data, blob, dst);
+	} else {
+		void *src = zs_map_object(tmem_zs, blob->handle, ZS_MM_RO);
+
+		ret = tmem_load_bytes(src, blob, dst);
+		zs_unmap_object(tmem_zs, blob->handle);
+	}
+	if (!ret && e->has_csum && xxh64(dst, PAGE_SIZE, 0) != e->csum)
+		ret = -EBADMSG;
+	kunmap_local(dst);
+	if (ret) {
+		tmem_stat_inc(TMEM_STAT_INTEGRITY_FAILURES);
+		pr_err_ratelimited("corrupt copy of page %lu (%s), dropped\n",
+				   e->index, ret == -EBADMSG ?
+				   "checksum mismatch" : "bad compressed data");
+		ret = -EIO;
+	}
+	return ret;
+}
+
+/**
+ * tmem_blob_get_locked() - take a reference on a blob
+ * @blob: the blob
+ *
+ * Context: tmem_lock held.
+ */
+void tmem_blob_get_locked(struct tmem_blob *blob)
+{
+	blob->refs++;
+}
+
+/**
+ * tmem_blob_put_locked() - drop a reference on a blob
+ * @blob: the blob
+ *
+ * The last reference frees a staged blob, or hands an adopted one to the
+ * worker, which frees its zsmalloc handle.
+ *
+ * Context: tmem_lock held.
+ */
+void tmem_blob_put_locked(struct tmem_blob *blob)
+{
+	if (--blob->refs)
+		return;
+	tmem_stat_add(TMEM_STAT_COMPRESSED_BYTES, -(s64)blob->len);
+	if (blob->staged) {
+		list_del(&blob->node);
+		tmem_staged_bytes -= blob->len;
+		kfree(blob);
+		return;
+	}
+	tmem_dedup_remove_locked(blob);
+	list_add_tail(&blob->node, &tmem_free_list);
+	queue_work(system_unbound_wq, &tmem_store_work);
+}
+
+/**
+ * tmem_blob_put() - drop a reference on a blob, taking tmem_lock
+ * @blob: the blob
+ */
+void tmem_blob_put(struct tmem_blob *blob)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&tmem_lock, flags);
+	tmem_blob_put_locked(blob);
+	spin_unlock_irqrestore(&tmem_lock, flags);
+}
+
+/**
+ * tmem_stage_full_locked() - would @len more staged bytes be too many?
+ * @len: the bytes
+ *
+ * Context: tmem_lock held.
+ * Return: true if the put must be rejected.
+ */
+bool tmem_stage_full_locked(unsigned int len)
+{
+	unsigned long cap = tmem_cap_pages();
+	unsigned long max = TMEM_STAGE_MAX;
+
+	if (cap < max >> PAGE_SHIFT)
+		max = cap << PAGE_SHIFT;
+	return tmem_staged_bytes + len > max;
+}
+
+/**
+ * tmem_stage_locked() - queue a new entry's staged blob for the worker
+ * @blob: the blob
+ * @e: the entry that holds it
+ *
+ * Context: tmem_lock held.
+ */
+void tmem_stage_locked(struct tmem_blob *blob, struct tmem_entry *e)
+{
+	blob->owner = e;
+	list_add_tail(&blob->node, &tmem_staged);
+	tmem_staged_bytes += blob->len;
+	tmem_stat_add(TMEM_STAT_COMPRESSED_BYTES, blob->len);
+	queue_work(system_unbound_wq, &tmem_store_work);
+}
+
+/**
+ * tmem_free_pending() - free the zsmalloc handles of unreferenced blobs
+ *
+ * Context: process context, no spinlock held.
+ */
+void tmem_free_pending(void)
+{
+	struct tmem_blob *blob, *tmp;
+	unsigned long flags;
+	LIST_HEAD(list);
+
+	spin_lock_irqsave(&tmem_lock, flags);
+	list_splice_init(&tmem_free_list, &list);
+	spin_unlock_irqrestore(&tmem_lock, flags);
+	list_for_each_entry_safe(blob, tmp, &list, node) {
+		zs_free(tmem_zs, blob->handle);
+		kfree(blob);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_free_pending);
+
+static void *tmem_zs_map(struct tmem_blob *blob)
+{
+	return zs_map_object(tmem_zs, blob->handle, ZS_MM_RO);
+}
+
+static void tmem_zs_unmap(struct tmem_blob *blob)
+{
+	zs_unmap_object(tmem_zs, blob->handle);
+}
+
+/* Allocate @len bytes in zsmalloc without going over the cap. */
+static unsigned long tmem_zs_alloc(unsigned int len)
+{
+	gfp_t gfp = TMEM_GFP | __GFP_HIGHMEM | __GFP_MOVABLE;
+	unsigned long handle;
+	int i;
+
+	for (i = 0; i < TMEM_CAP_TRIES; i++) {
+		handle = zs_malloc(tmem_zs, len, gfp);
+		if (IS_ERR_VALUE(handle) || !handle)
+			return 0;
+		if (zs_get_total_pages(tmem_zs) <= tmem_cap_pages())
+			return handle;
+		zs_free(tmem_zs, handle);
+		if (!tmem_evict(1, TMEM_EVICT_CAP))
+			return 0;
+		tmem_free_pending();
+	}
+	return 0;
+}
+
+/* An adopted copy of the staged blob @b, with one reference, or NULL. */
+static struct tmem_blob *tmem_adopt(struct tmem_blob *b, u64 hash)
+{
+	struct tmem_blob *z;
+	void *dst;
+
+	z = kzalloc(sizeof(*z), TMEM_GFP);
+	if (!z)
+		return NULL;
+	z->handle = tmem_zs_alloc(b->len);
+	if (!z->handle) {
+		kfree(z);
+		return NULL;
+	}
+	dst = zs_map_object(tmem_zs, z->handle, ZS_MM_WO);
+	memcpy(dst, b->data, b->len);
+	zs_unmap_object(tmem_zs, z->handle);
+	INIT_HLIST_NODE(&z->hnode);
+	INIT_LIST_HEAD(&z->node);
+	z->refs = 1;
+	z->hash = hash;
+	z->domain = b->domain;
+	z->len = b->len;
+	z->raw = b->raw;
+	tmem_stat_add(TMEM_STAT_COMPRESSED_BYTES, z->len);
+	return z;
+}
+
+/* Move the staged blob @b, on which we hold a reference, out of staging. */
+static void tmem_commit(struct tmem_blob *b)
+{
+	struct tmem_blob *z = NULL;
+	struct tmem_entry *e;
+	unsigned long flags;
+	bool dup = false;
+	u64 hash;
+
+	hash = tmem_hash(b->data, b->len);
+	if (READ_ONCE(tmem_dedup)) {
+		z = tmem_dedup_find(b, hash, tmem_zs_map, tmem_zs_unmap);
+		dup = z;
+	}
+	if (!z)
+		z = tmem_adopt(b, hash);
+
+	spin_lock_irqsave(&tmem_lock, flags);
+	e = b->owner;
+	if (e && z) {
+		b->owner = NULL;
+		e->blob = z;
+		tmem_blob_get_locked(z);
+		tmem_blob_put_locked(b);
+		if (dup)
+			tmem_stat_inc(TMEM_STAT_DEDUP_HITS);
+		else
+			tmem_dedup_insert_locked(z);
+	} else if (e && !(e->obj->pool->flags & TMEM_POOL_PERSISTENT)) {
+		/* No room under the cap: an ephemeral page may go. */
+		tmem_entry_drop_locked(e);
+		tmem_stat_inc(TMEM_STAT_REJECTED_PAGES);
+	}
+	/* A persistent page that found no room stays staged. */
+	if (z)
+		tmem_blob_put_locked(z);
+	spin_unlock_irqrestore(&tmem_lock, flags);
+}
+
+static void tmem_store_fn(struct work_struct *work)
+{
+	struct tmem_blob *b;
+	unsigned long flags;
+
+	for (;;) {
+		tmem_free_pending();
+		spin_lock_irqsave(&tmem_lock, flags);
+		b = list_first_entry_or_null(&tmem_staged, struct tmem_blob,
+					     node);
+		if (b) {
+			list_del_init(&b->node);
+			tmem_blob_get_locked(b);
+		}
+		spin_unlock_irqrestore(&tmem_lock, flags);
+		if (!b)
+			break;
+		if (READ_ONCE(b->owner))
+			tmem_commit(b);
+		tmem_blob_put(b);
+		cond_resched();
+	}
+}
+
+/**
+ * tmem_drain() - wait until the worker has stored every staged page
+ *
+ * Context: process context, may sleep.
+ */
+void tmem_drain(void)
+{
+	flush_work(&tmem_store_work);
+	tmem_store_fn(NULL);
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_drain);
+
+/**
+ * tmem_pool_pages() - pages held by the zsmalloc pool
+ *
+ * Return: their number.
+ */
+unsigned long tmem_pool_pages(void)
+{
+	return zs_get_total_pages(tmem_zs);
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_pool_pages);
+
+/**
+ * tmem_zs_pool() - the zsmalloc pool, for tests
+ *
+ * Return: the pool.
+ */
+struct zs_pool *tmem_zs_pool(void)
+{
+	return tmem_zs;
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_zs_pool);
+
+/**
+ * tmem_store_init() - make the compressor and the zsmalloc pool
+ *
+ * Return: 0 or a negative errno.
+ */
+int tmem_store_init(void)
+{
+	tmem_comp = tmem_comp_create(tmem_compressor);
+	if (IS_ERR(tmem_comp)) {
+		pr_err("compressor %s unavailable: %ld\n", tmem_compressor,
+		       PTR_ERR(tmem_comp));
+		return PTR_ERR(tmem_comp);
+	}
+	tmem_zs = zs_create_pool("tmem");
+	if (!tmem_zs) {
+		tmem_comp_destroy(tmem_comp);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * tmem_store_exit() - free what tmem_store_init() made
+ *
+ * Context: every pool destroyed, no operation running.
+ */
+void tmem_store_exit(void)
+{
+	cancel_work_sync(&tmem_store_work);
+	tmem_free_pending();
+	WARN_ON(!list_empty(&tmem_staged));
+	zs_destroy_pool(tmem_zs);
+	tmem_comp_destroy(tmem_comp);
+}
