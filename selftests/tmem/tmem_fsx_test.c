@@ -30,15 +30,15 @@
 #define PROGRESS_EVERY 20000
 
 enum op { OP_WRITE, OP_READ, OP_TRUNC, OP_PUNCH, OP_EVICT, OP_DREAD,
-	  OP_DWRITE, OP_FSYNC, NR_OPS };
+	  OP_DWRITE, OP_FSYNC, OP_REREAD, NR_OPS };
 
 static const char *const op_names[NR_OPS] = {
 	"write", "read", "truncate", "punch", "evict", "dread", "dwrite",
-	"fsync",
+	"fsync", "reread",
 };
 
 /* Out of 100. */
-static const int op_weight[NR_OPS] = { 32, 30, 6, 6, 14, 8, 3, 1 };
+static const int op_weight[NR_OPS] = { 30, 28, 6, 6, 12, 8, 3, 1, 6 };
 
 static struct {
 	unsigned long long seed, rnd;
@@ -200,6 +200,31 @@ static void do_evict(void)
 		fail("fadvise: %s", strerror(errno));
 }
 
+/*
+ * Evict a range and read it twice, evicting in between: the first read
+ * comes from the disk (a written page is offered to cleancache only once
+ * read back: only then is it known to be mapped to disk), the second,
+ * mostly, from tmem.
+ */
+static void do_reread(void)
+{
+	long off = rnd(fsx.size + 1) & ~(TM_PG - 1), len = rnd_len() * 4;
+	int i;
+
+	if (off + len > fsx.size)
+		len = fsx.size - off;
+	logop("reread %#lx+%#lx", off, len);
+	if (fdatasync(fsx.fd))
+		fail("fdatasync: %s", strerror(errno));
+	for (i = 0; i < 2; i++) {
+		if (posix_fadvise(fsx.fd, off, len, POSIX_FADV_DONTNEED))
+			fail("fadvise: %s", strerror(errno));
+		if (len && pread(fsx.fd, fsx.buf, len, off) != len)
+			fail("pread %#lx+%#lx: %s", off, len, strerror(errno));
+		compare(fsx.buf, off, len, i ? "second reread" : "reread");
+	}
+}
+
 static void do_dread(void)
 {
 	long off = rnd(fsx.size + 1) & ~(TM_PG - 1);
@@ -267,7 +292,7 @@ static double now(void)
 
 static void (*const op_fn[NR_OPS])(void) = {
 	do_write, do_read, do_truncate, do_punch, do_evict, do_dread,
-	do_dwrite, do_fsync,
+	do_dwrite, do_fsync, do_reread,
 };
 
 static enum op pick(void)

@@ -66,7 +66,9 @@ FIXTURE_TEARDOWN(tmem)
 
 /*
  * Create @path with @size bytes of @model written through the page cache
- * and synced; the fd, or -1.
+ * and synced, then dropped and read back once: the page cache offers
+ * cleancache only pages known to be mapped to disk, which a read sets
+ * and a write does not.  The fd, or -1.
  */
 static int create(const char *path, const char *model, size_t size)
 {
@@ -74,7 +76,8 @@ static int create(const char *path, const char *model, size_t size)
 
 	if (fd < 0)
 		return -1;
-	if (tm_write_full(fd, model, size, 0) || fsync(fd)) {
+	if (tm_write_full(fd, model, size, 0) || tm_evict(fd) ||
+	    tm_check(fd, model, 0, size) != -1) {
 		close(fd);
 		return -1;
 	}
@@ -508,9 +511,8 @@ TEST_F_TIMEOUT(tmem, dedup_no_aliasing, 300)
 	self->fd = create(self->path, self->model, size);
 	ASSERT_LE(0, self->fd);
 	snprintf(twin, sizeof(twin), "%s.twin", self->path);
-	fd2 = open(twin, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	fd2 = create(twin, self->model, size);
 	ASSERT_LE(0, fd2);
-	ASSERT_EQ(0, tm_write_full(fd2, self->model, size, 0));
 
 	dups = tm_stat("dedup_hits");
 	ASSERT_EQ(0, tm_evict(self->fd));
@@ -548,10 +550,9 @@ TEST_F_TIMEOUT(tmem, memory_cap, 300)
 		char p[300];
 
 		snprintf(p, sizeof(p), "%s.%d", self->path, i);
-		fds[i] = open(p, O_RDWR | O_CREAT | O_TRUNC, 0644);
+		tm_fill(self->model, size, SEED1 + i, 0, TM_TEXT);
+		fds[i] = create(p, self->model, size);
 		ASSERT_LE(0, fds[i]);
-		ASSERT_EQ(0, tm_write_gen(fds[i], 0, size, SEED1 + i,
-					  TM_TEXT));
 		ASSERT_EQ(0, tm_evict(fds[i]));
 		pool = tm_stat("pool_pages") * TM_PG;
 		if (pool > peak)

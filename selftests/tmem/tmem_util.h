@@ -193,17 +193,18 @@ static inline long tm_check(int fd, const char *expect, off_t off, size_t len)
 	return d < 0 ? d : off + d;
 }
 
-/* A counter from a "name value" file; -1 when absent. */
-static inline long long tm_stat_in(const char *path, const char *name)
+/* A value from a file of "name value" lines; -1 when absent. */
+static inline double tm_stat_in(const char *path, const char *name)
 {
-	char key[64];
-	long long v, ret = -1;
+	char line[128], key[64];
+	double v, ret = -1;
 	FILE *f = fopen(path, "r");
 
 	if (!f)
 		return -1;
-	while (fscanf(f, "%63s %lld", key, &v) == 2) {
-		if (!strcmp(key, name)) {
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %lf", key, &v) == 2 &&
+		    !strcmp(key, name)) {
 			ret = v;
 			break;
 		}
@@ -215,26 +216,13 @@ static inline long long tm_stat_in(const char *path, const char *name)
 /* A counter from /sys/kernel/debug/tmem/stats; -1 when absent. */
 static inline long long tm_stat(const char *name)
 {
-	return tm_stat_in(TM_STATS, name);
+	return (long long)tm_stat_in(TM_STATS, name);
 }
 
 /* A decimal statistic (compression_ratio); -1 when absent. */
 static inline double tm_stat_f(const char *name)
 {
-	char key[64];
-	double v, ret = -1;
-	FILE *f = fopen(TM_STATS, "r");
-
-	if (!f)
-		return -1;
-	while (fscanf(f, "%63s %lf", key, &v) == 2) {
-		if (!strcmp(key, name)) {
-			ret = v;
-			break;
-		}
-	}
-	fclose(f);
-	return ret;
+	return tm_stat_in(TM_STATS, name);
 }
 
 static inline long long tm_read_ll(const char *path)
