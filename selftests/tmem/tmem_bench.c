@@ -43,7 +43,7 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static long long mem_available_kb(void)
+static long long meminfo_kb(const char *name)
 {
 	long long v, ret = -1;
 	char key[64];
@@ -52,7 +52,7 @@ static long long mem_available_kb(void)
 	if (!f)
 		return -1;
 	while (ret < 0 && fscanf(f, "%63s %lld kB", key, &v) == 2)
-		if (!strcmp(key, "MemAvailable:"))
+		if (!strcmp(key, name))
 			ret = v;
 	fclose(f);
 	return ret;
@@ -199,17 +199,22 @@ static int make_one(const char *path, long mib)
 
 int main(int argc, char **argv)
 {
-	long long avail;
+	long long avail, total;
 
 	if (argc == 4 && !strcmp(argv[1], "make"))
 		return make_one(argv[2], strtol(argv[3], NULL, 0));
 
 	if (tm_mount())
 		die("mount");
-	avail = mem_available_kb();
-	if (avail <= 0)
-		die("MemAvailable");
-	nfiles = (avail * 2 / 1024 + FILE_MB - 1) / FILE_MB;
+	avail = meminfo_kb("MemAvailable:");
+	total = meminfo_kb("MemTotal:");
+	if (avail <= 0 || total <= 0)
+		die("/proc/meminfo");
+	/*
+	 * About twice the free memory, from MemTotal so that every
+	 * configuration reads the same set: free memory is about 85% of it.
+	 */
+	nfiles = total * 17 / 10 / 1024 / FILE_MB;
 	if (nfiles > MAX_FILES)
 		nfiles = MAX_FILES;
 	printf("# tmem_bench: %lld MiB available, %d files of %d MiB, tmem %s\n",
