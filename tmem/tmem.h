@@ -199,6 +199,8 @@ void tmem_dedup_remove_locked(struct tmem_blob *blob);
 struct tmem_blob *tmem_dedup_find(const struct tmem_blob *staged, u64 hash,
 				  void *(*map)(struct tmem_blob *),
 				  void (*unmap)(struct tmem_blob *));
+int tmem_dedup_init(void);
+void tmem_dedup_exit(void);
 
 /* evict.c: LRU, cap, shrinker. */
 void tmem_lru_add_locked(struct tmem_entry *e);
