@@ -554,6 +554,7 @@ static void tmem_store_fn(struct work_struct *work)
  */
 void tmem_drain(void)
 {
+	tmem_reap_sync();
 	flush_work(&tmem_store_work);
 	tmem_store_fn(NULL);
 }

@@ -16,6 +16,8 @@
  * A put compresses the page into a staged blob (kmalloc) that is visible
  * at once; the store worker later moves it into zsmalloc, or points the
  * entry at an identical blob already there (dedup), under the pool cap.
+ * Big flushes and pool destruction unlink in O(1) under the lock and leave
+ * the freeing to the reaper (pool.c).
  */
 #ifndef _TMEM_H
 #define _TMEM_H
@@ -109,21 +111,28 @@ struct tmem_entry {
 
 /**
  * struct tmem_obj - the pages of one object id in a pool (tmem_lock)
- * @node: in the pool's object tree, by @oid
+ * @node: in the pool's object tree, by @oid, until flushed
+ * @dead_node: once flushed, in the list of objects the reaper empties
  * @entries: its pages, by index
  * @pool: the pool
+ * @nr_pages: entries in @entries
+ * @dead: flushed: out of the pool's tree, freed only by the reaper
  * @oid: the object id
  */
 struct tmem_obj {
 	struct rb_node node;
+	struct list_head dead_node;
 	struct rb_root entries;
 	struct tmem_pool *pool;
+	unsigned long nr_pages;
+	bool dead;
 	struct tmem_oid oid;
 };
 
 /**
  * struct tmem_pool - a pool; every field under tmem_lock
  * @objs: its objects, by object id
+ * @dying_node: once destroyed, in the list of pools the reaper empties
  * @id: its index in the pool table
  * @flags: TMEM_POOL_*
  * @uuid: shared pools: the UUID their users present
@@ -133,6 +142,7 @@ struct tmem_obj {
  */
 struct tmem_pool {
 	struct rb_root objs;
+	struct list_head dying_node;
 	int id;
 	u32 flags;
 	uuid_t uuid;
@@ -163,6 +173,7 @@ int tmem_get(int pool_id, const struct tmem_oid *oid, pgoff_t index,
 int tmem_flush_page(int pool_id, const struct tmem_oid *oid, pgoff_t index);
 int tmem_flush_object(int pool_id, const struct tmem_oid *oid);
 void tmem_destroy_all_pools(void);
+void tmem_reap_sync(void);
 void tmem_entry_drop_locked(struct tmem_entry *e);
 struct tmem_entry *tmem_lookup_locked(int pool_id, const struct tmem_oid *oid,
 				      pgoff_t index);
