@@ -126,9 +126,12 @@ static int __init tmem_init(void)
 	ret = tmem_dedup_init();
 	if (ret)
 		return ret;
-	ret = tmem_store_init();
+	ret = tmem_pool_init();
 	if (ret)
 		goto out_dedup;
+	ret = tmem_store_init();
+	if (ret)
+		goto out_pool;
 	tmem_stats_init();
 	ret = tmem_evict_init();
 	if (ret)
@@ -146,6 +149,8 @@ out_evict:
 out_stats:
 	tmem_stats_exit();
 	tmem_store_exit();
+out_pool:
+	tmem_pool_exit();
 out_dedup:
 	tmem_dedup_exit();
 	return ret;
@@ -159,6 +164,7 @@ static void __exit tmem_exit(void)
 	tmem_destroy_all_pools();
 	tmem_stats_exit();
 	tmem_store_exit();
+	tmem_pool_exit();
 	tmem_dedup_exit();
 }
 

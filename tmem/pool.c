@@ -44,6 +44,9 @@ static int tmem_next_id;
 static LIST_HEAD(tmem_dead_objs);
 static LIST_HEAD(tmem_dying_pools);
 
+static struct kmem_cache *tmem_entry_cache;
+static struct kmem_cache *tmem_obj_cache;
+
 static void tmem_reap_fn(struct work_struct *work);
 static DECLARE_WORK(tmem_reap_work, tmem_reap_fn);
 
@@ -166,6 +169,46 @@ static void tmem_entry_insert_locked(struct tmem_obj *obj,
 		tmem_lru_add_locked(e);
 }
 
+/*
+ * Entries and objects are counted in the memory the pool cap bounds
+ * (tmem_meta_add()), from allocation to free.
+ */
+static struct tmem_entry *tmem_entry_alloc(void)
+{
+	struct tmem_entry *e = kmem_cache_zalloc(tmem_entry_cache, TMEM_GFP);
+
+	if (e) {
+		INIT_LIST_HEAD(&e->lru);
+		tmem_meta_add(kmem_cache_size(tmem_entry_cache));
+	}
+	return e;
+}
+
+static void tmem_entry_free(struct tmem_entry *e)
+{
+	if (!e)
+		return;
+	tmem_meta_add(-(long)kmem_cache_size(tmem_entry_cache));
+	kmem_cache_free(tmem_entry_cache, e);
+}
+
+static struct tmem_obj *tmem_obj_alloc(void)
+{
+	struct tmem_obj *obj = kmem_cache_alloc(tmem_obj_cache, TMEM_GFP);
+
+	if (obj)
+		tmem_meta_add(kmem_cache_size(tmem_obj_cache));
+	return obj;
+}
+
+static void tmem_obj_free(struct tmem_obj *obj)
+{
+	if (!obj)
+		return;
+	tmem_meta_add(-(long)kmem_cache_size(tmem_obj_cache));
+	kmem_cache_free(tmem_obj_cache, obj);
+}
+
 /* Free an entry that is in no tree, with its reference on its blob. */
 static void tmem_entry_free_locked(struct tmem_entry *e)
 {
@@ -174,14 +217,14 @@ static void tmem_entry_free_locked(struct tmem_entry *e)
 			e->blob->owner = NULL;
 		tmem_blob_put_locked(e->blob);
 	}
-	kfree(e);
+	tmem_entry_free(e);
 }
 
 /* Free an entry that never was visible, with its blob (never staged). */
 static void tmem_entry_discard(struct tmem_entry *e)
 {
-	kfree(e->blob);
-	kfree(e);
+	tmem_blob_free(e->blob);
+	tmem_entry_free(e);
 }
 
 /* Unlink @e from its object and the LRU and free it; the object stays. */
@@ -205,7 +248,7 @@ static void tmem_obj_free_if_empty_locked(struct tmem_obj *obj)
 	if (!RB_EMPTY_ROOT(&obj->entries) || obj->dead)
 		return;
 	rb_erase(&obj->node, &obj->pool->objs);
-	kfree(obj);
+	tmem_obj_free(obj);
 }
 
 /* Remove up to @max entries of @obj; the number removed. */
@@ -362,7 +405,7 @@ static bool tmem_reap_batch(void)
 			n += tmem_obj_empty_locked(obj, TMEM_REAP_BATCH - n);
 			if (RB_EMPTY_ROOT(&obj->entries)) {
 				list_del(&obj->dead_node);
-				kfree(obj);
+				tmem_obj_free(obj);
 			}
 			continue;
 		}
@@ -459,6 +502,35 @@ void tmem_destroy_all_pools(void)
 	tmem_reap_sync();
 }
 
+/**
+ * tmem_pool_init() - make the slab caches of entries and objects
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int tmem_pool_init(void)
+{
+	tmem_entry_cache = KMEM_CACHE(tmem_entry, 0);
+	tmem_obj_cache = KMEM_CACHE(tmem_obj, 0);
+	if (!tmem_entry_cache || !tmem_obj_cache) {
+		kmem_cache_destroy(tmem_entry_cache);
+		kmem_cache_destroy(tmem_obj_cache);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * tmem_pool_exit() - free what tmem_pool_init() made
+ *
+ * Context: every pool destroyed and reaped.
+ */
+void tmem_pool_exit(void)
+{
+	cancel_work_sync(&tmem_reap_work);
+	kmem_cache_destroy(tmem_entry_cache);
+	kmem_cache_destroy(tmem_obj_cache);
+}
+
 /*
  * Install @e (or nothing, when @e is NULL because the new copy could not
  * be stored) under the handle, dropping whatever was there: put-put-get
@@ -500,7 +572,7 @@ static int tmem_install(int pool_id, const struct tmem_oid *oid,
 	e->index = index;
 	if (e->blob) {
 		e->blob->domain = tmem_pool_private(pool) ? 0 : pool->domain;
-		if (tmem_stage_full_locked(e->blob->len)) {
+		if (tmem_stage_full_locked(e->blob)) {
 			/* The worker is behind: do not pile up staged pages. */
 			tmem_obj_free_if_empty_locked(obj);
 			ret = -ENOSPC;
@@ -514,7 +586,9 @@ unlock:
 	spin_unlock_irqrestore(&tmem_lock, flags);
 	if (e)
 		tmem_entry_discard(e);
-	kfree(spare);
+	tmem_obj_free(spare);
+	if (tmem_over_cap())
+		tmem_store_kick();
 	return ret;
 }
 
@@ -541,19 +615,12 @@ int tmem_put(int pool_id, const struct tmem_oid *oid, pgoff_t index,
 	int ret;
 
 	tmem_stat_inc(TMEM_STAT_PUTS);
-	spare = kmalloc(sizeof(*spare), TMEM_GFP);
-	e = kzalloc(sizeof(*e), TMEM_GFP);
-	if (!e || !spare) {
-		kfree(e);
+	spare = tmem_obj_alloc();
+	e = tmem_entry_alloc();
+	ret = e && spare ? tmem_store_page(page, e) : -ENOMEM;
+	if (ret) {
+		tmem_entry_free(e);
 		e = NULL;
-		ret = -ENOMEM;
-	} else {
-		INIT_LIST_HEAD(&e->lru);
-		ret = tmem_store_page(page, e);
-		if (ret) {
-			kfree(e);
-			e = NULL;
-		}
 	}
 	if (ret)
 		tmem_install(pool_id, oid, index, NULL, spare);

@@ -13,11 +13,11 @@
  * process context without our lock or any caller's lock held: from the
  * store worker, the shrinker, get and module exit.
  *
- * A put compresses the page into a staged blob (kmalloc) that is visible
- * at once; the store worker later moves it into zsmalloc, or points the
- * entry at an identical blob already there (dedup), under the pool cap.
- * Big flushes and pool destruction unlink in O(1) under the lock and leave
- * the freeing to the reaper (pool.c).
+ * A put compresses the page into a staged blob (kmalloc or a page) that
+ * is visible at once; the store worker later moves it into zsmalloc, or
+ * points the entry at an identical blob already there (dedup), under the
+ * pool cap.  Big flushes and pool destruction unlink in O(1) under the
+ * lock and leave the freeing to the reaper (pool.c).
  */
 #ifndef _TMEM_H
 #define _TMEM_H
@@ -32,6 +32,12 @@
 /* Kbuild defines TMEM_NO_KUNIT_VISIBILITY on kernels older than 6.2. */
 #ifndef TMEM_NO_KUNIT_VISIBILITY
 #include <kunit/visibility.h>
+#endif
+
+/* Before 6.1: a bound on the kmalloc() bucket a size falls in. */
+#ifdef TMEM_NO_KMALLOC_SIZE_ROUNDUP
+#include <linux/log2.h>
+#define kmalloc_size_roundup(size)	roundup_pow_of_two(size)
 #endif
 
 #define TMEM_MAX_POOLS		256
@@ -69,9 +75,10 @@ struct tmem_oid {
  *          pool (set under tmem_lock before the blob is visible)
  * @len: number of stored bytes (immutable)
  * @raw: the bytes are the page itself, not compressed (immutable)
- * @staged: the bytes are in @data, else in zsmalloc at @handle (immutable)
+ * @staged: the bytes are at @data, else in zsmalloc at @handle (immutable)
  * @handle: zsmalloc handle (immutable)
- * @data: the bytes of a staged blob (immutable)
+ * @data: the bytes of a staged blob: a whole page when @len is more than
+ *        half a page, else a kmalloc() buffer (immutable)
  */
 struct tmem_blob {
 	struct hlist_node hnode;
@@ -84,7 +91,7 @@ struct tmem_blob {
 	bool raw;
 	bool staged;
 	unsigned long handle;
-	u8 data[];
+	void *data;
 };
 
 /**
@@ -174,6 +181,8 @@ int tmem_flush_page(int pool_id, const struct tmem_oid *oid, pgoff_t index);
 int tmem_flush_object(int pool_id, const struct tmem_oid *oid);
 void tmem_destroy_all_pools(void);
 void tmem_reap_sync(void);
+int tmem_pool_init(void);
+void tmem_pool_exit(void);
 void tmem_entry_drop_locked(struct tmem_entry *e);
 struct tmem_entry *tmem_lookup_locked(int pool_id, const struct tmem_oid *oid,
 				      pgoff_t index);
@@ -192,8 +201,10 @@ int tmem_load_page(const struct tmem_entry *e, struct page *page);
 void tmem_blob_get_locked(struct tmem_blob *blob);
 void tmem_blob_put_locked(struct tmem_blob *blob);
 void tmem_blob_put(struct tmem_blob *blob);
+void tmem_blob_free(struct tmem_blob *blob);
 void tmem_stage_locked(struct tmem_blob *blob, struct tmem_entry *e);
-bool tmem_stage_full_locked(unsigned int len);
+bool tmem_stage_full_locked(const struct tmem_blob *blob);
+void tmem_store_kick(void);
 void tmem_free_pending(void);
 void tmem_drain(void);
 unsigned long tmem_pool_pages(void);
@@ -218,7 +229,11 @@ void tmem_lru_add_locked(struct tmem_entry *e);
 void tmem_lru_del_locked(struct tmem_entry *e);
 void tmem_lru_touch_locked(struct tmem_entry *e);
 unsigned long tmem_cap_pages(void);
+void tmem_meta_add(long bytes);
+unsigned long tmem_used_pages(void);
+bool tmem_over_cap(void);
 unsigned long tmem_evict(unsigned long nr, int reason);
+unsigned long tmem_evict_bytes(unsigned long bytes, int reason);
 int tmem_evict_init(void);
 void tmem_evict_exit(void);
 
