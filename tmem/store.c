@@ -74,7 +74,7 @@ static struct kmem_cache *tmem_blob_cache;
 
 /* Blobs waiting for the worker, oldest first (tmem_lock). */
 static LIST_HEAD(tmem_staged);
-/* Memory held by staged blobs (tmem_lock). */
+/* Memory held by staged blobs not parked (tmem_lock). */
 static unsigned long tmem_staged_bytes;
 /* Unreferenced adopted blobs whose handle the worker must free (tmem_lock). */
 static LIST_HEAD(tmem_free_list);
@@ -412,7 +412,8 @@ void tmem_blob_put_locked(struct tmem_blob *blob)
 	tmem_stat_add(TMEM_STAT_COMPRESSED_BYTES, -(s64)blob->len);
 	if (blob->staged) {
 		list_del(&blob->node);
-		tmem_staged_bytes -= tmem_blob_mem(blob);
+		if (!blob->parked)
+			tmem_staged_bytes -= tmem_blob_mem(blob);
 		tmem_blob_free(blob);
 		return;
 	}
@@ -613,8 +614,15 @@ static void tmem_commit(struct tmem_blob *b)
 		/* No room under the cap: an ephemeral page may go. */
 		tmem_entry_drop_locked(e);
 		tmem_stat_inc(TMEM_STAT_REJECTED_PAGES);
+	} else if (e && !b->parked) {
+		/*
+		 * A persistent page that found no room stays staged, counted
+		 * under the cap but no longer in the staging budget, which
+		 * it would otherwise exhaust for good.
+		 */
+		b->parked = true;
+		tmem_staged_bytes -= tmem_blob_mem(b);
 	}
-	/* A persistent page that found no room stays staged. */
 	if (z)
 		tmem_blob_put_locked(z);
 	spin_unlock_irqrestore(&tmem_lock, flags);

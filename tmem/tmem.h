@@ -76,6 +76,8 @@ struct tmem_oid {
  * @len: number of stored bytes (immutable)
  * @raw: the bytes are the page itself, not compressed (immutable)
  * @staged: the bytes are at @data, else in zsmalloc at @handle (immutable)
+ * @parked: staged blob of a persistent page that found no room in
+ *          zsmalloc: it stays staged, outside the staging budget (tmem_lock)
  * @handle: zsmalloc handle (immutable)
  * @data: the bytes of a staged blob: a whole page when @len is more than
  *        half a page, else a kmalloc() buffer (immutable)
@@ -90,6 +92,7 @@ struct tmem_blob {
 	unsigned int len;
 	bool raw;
 	bool staged;
+	bool parked;
 	unsigned long handle;
 	void *data;
 };

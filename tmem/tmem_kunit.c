@@ -555,6 +555,39 @@ static void tmem_test_cap(struct kunit *test)
 	KUNIT_EXPECT_LT(test, hits, TMEM_TEST_PAGES - 2);
 }
 
+/*
+ * Persistent pages that find no room in zsmalloc stay staged, but do not
+ * use up the staging budget: ephemeral puts still get in.
+ */
+static void tmem_test_persistent_no_room(struct kunit *test)
+{
+	struct tmem_test *t = test->priv;
+	int persist = tmem_test_pool(test, TMEM_POOL_PERSISTENT, NULL);
+	int pool = tmem_test_pool(test, 0, NULL);
+	struct tmem_peek peek;
+	int i;
+
+	/* Raw pages, more than the staging budget of a tiny cap holds. */
+	tmem_store_raw = true;
+	tmem_dedup = false;
+	tmem_cap_override = 1;
+	for (i = 0; i < 32; i++) {
+		tmem_test_fill_random(t, t->pages[i]);
+		KUNIT_ASSERT_EQ(test, tmem_put(persist, &tmem_test_oid, i,
+					       t->pages[i]), 0);
+		tmem_drain();
+	}
+	KUNIT_ASSERT_EQ(test, tmem_peek(persist, &tmem_test_oid, 0, &peek), 0);
+	KUNIT_EXPECT_TRUE(test, peek.staged);
+	tmem_test_fill_text(t, t->pages[40], 40);
+	KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, 0, t->pages[40]),
+			0);
+	for (i = 0; i < 32; i++)
+		KUNIT_EXPECT_EQ(test, tmem_test_get(test, persist,
+						    &tmem_test_oid, i,
+						    t->pages[i]), 0);
+}
+
 static void tmem_test_compressors(struct kunit *test)
 {
 	static const char * const names[] = { "lz4", "zstd", "lzo" };
@@ -924,6 +957,7 @@ static struct kunit_case tmem_test_cases[] = {
 	KUNIT_CASE(tmem_test_lru),
 	KUNIT_CASE(tmem_test_lru_shared_hit),
 	KUNIT_CASE(tmem_test_cap),
+	KUNIT_CASE(tmem_test_persistent_no_room),
 	KUNIT_CASE(tmem_test_compressors),
 	KUNIT_CASE(tmem_test_incompressible),
 	KUNIT_CASE(tmem_test_integrity),
