@@ -588,14 +588,13 @@ static void tmem_commit(struct tmem_blob *b)
 	struct tmem_blob *z = NULL;
 	struct tmem_entry *e;
 	unsigned long flags;
-	bool dup = false;
 	u64 hash;
+	bool dup;
 
 	hash = tmem_hash(b->data, b->len);
-	if (READ_ONCE(tmem_dedup)) {
+	if (READ_ONCE(tmem_dedup))
 		z = tmem_dedup_find(b, hash, tmem_zs_map, tmem_zs_unmap);
-		dup = z;
-	}
+	dup = !!z;
 	if (!z)
 		z = tmem_adopt(b, hash);
 

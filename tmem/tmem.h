@@ -305,7 +305,7 @@ static inline void tmem_cleancache_exit(void)
 }
 #endif
 
-/* testhooks.c (only with CONFIG_KUNIT) */
+/* testhooks.c (only built with the KUnit test) */
 struct tmem_peek {
 	bool same_filled;
 	bool staged;
