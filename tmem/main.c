@@ -123,9 +123,15 @@ static int __init tmem_init(void)
 		return ret;
 	}
 	tmem_nr_uuids = ret;
-	ret = tmem_store_init();
+	ret = tmem_dedup_init();
 	if (ret)
 		return ret;
+	ret = tmem_pool_init();
+	if (ret)
+		goto out_dedup;
+	ret = tmem_store_init();
+	if (ret)
+		goto out_pool;
 	tmem_stats_init();
 	ret = tmem_evict_init();
 	if (ret)
@@ -143,6 +149,10 @@ out_evict:
 out_stats:
 	tmem_stats_exit();
 	tmem_store_exit();
+out_pool:
+	tmem_pool_exit();
+out_dedup:
+	tmem_dedup_exit();
 	return ret;
 }
 
@@ -154,6 +164,8 @@ static void __exit tmem_exit(void)
 	tmem_destroy_all_pools();
 	tmem_stats_exit();
 	tmem_store_exit();
+	tmem_pool_exit();
+	tmem_dedup_exit();
 }
 
 module_init(tmem_init);
