@@ -627,7 +627,7 @@ int tmem_put(int pool_id, const struct tmem_oid *oid, pgoff_t index,
 	else
 		ret = tmem_install(pool_id, oid, index, e, spare);
 	if (ret)
-		tmem_stat_inc(TMEM_STAT_REJECTED_PAGES);
+		tmem_stat_reject(ret);
 	trace_tmem_put(pool_id, oid, index, ret);
 	return ret;
 }

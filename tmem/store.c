@@ -538,34 +538,44 @@ static bool tmem_make_room(unsigned long need)
 	return tmem_used_pages() <= cap;
 }
 
-/* Allocate @len bytes in zsmalloc without going over the cap. */
-static unsigned long tmem_zs_alloc(unsigned int len)
+/*
+ * Allocate @len bytes in zsmalloc without going over the cap.  Return: the
+ * handle, or 0 with *@err set to -EDQUOT (no room) or -ENOMEM.
+ */
+static unsigned long tmem_zs_alloc(unsigned int len, int *err)
 {
 	gfp_t gfp = TMEM_WORKER_GFP | __GFP_HIGHMEM | __GFP_MOVABLE;
 	unsigned long handle;
 
+	*err = -EDQUOT;
 	/* A new zspage may be needed: room for one page at least. */
 	if (!tmem_make_room(1))
 		return 0;
 	handle = zs_malloc(tmem_zs, len, gfp);
-	if (IS_ERR_VALUE(handle) || !handle)
+	if (IS_ERR_VALUE(handle) || !handle) {
+		*err = -ENOMEM;
 		return 0;
+	}
 	if (tmem_used_pages() <= tmem_cap_pages() || tmem_make_room(0))
 		return handle;
 	zs_free(tmem_zs, handle);
 	return 0;
 }
 
-/* An adopted copy of the staged blob @b, with one reference, or NULL. */
-static struct tmem_blob *tmem_adopt(struct tmem_blob *b, u64 hash)
+/*
+ * An adopted copy of the staged blob @b, with one reference, or NULL with
+ * *@err set to why.
+ */
+static struct tmem_blob *tmem_adopt(struct tmem_blob *b, u64 hash, int *err)
 {
 	struct tmem_blob *z;
 	void *dst;
 
+	*err = -ENOMEM;
 	z = tmem_blob_alloc(TMEM_WORKER_GFP);
 	if (!z)
 		return NULL;
-	z->handle = tmem_zs_alloc(b->len);
+	z->handle = tmem_zs_alloc(b->len, err);
 	if (!z->handle) {
 		kmem_cache_free(tmem_blob_cache, z);
 		return NULL;
@@ -588,6 +598,7 @@ static void tmem_commit(struct tmem_blob *b)
 	struct tmem_blob *z = NULL;
 	struct tmem_entry *e;
 	unsigned long flags;
+	int err = 0;
 	u64 hash;
 	bool dup;
 
@@ -596,7 +607,7 @@ static void tmem_commit(struct tmem_blob *b)
 		z = tmem_dedup_find(b, hash, tmem_zs_map, tmem_zs_unmap);
 	dup = !!z;
 	if (!z)
-		z = tmem_adopt(b, hash);
+		z = tmem_adopt(b, hash, &err);
 
 	spin_lock_irqsave(&tmem_lock, flags);
 	e = b->owner;
@@ -612,7 +623,7 @@ static void tmem_commit(struct tmem_blob *b)
 	} else if (e && !(e->obj->pool->flags & TMEM_POOL_PERSISTENT)) {
 		/* No room under the cap: an ephemeral page may go. */
 		tmem_entry_drop_locked(e);
-		tmem_stat_inc(TMEM_STAT_REJECTED_PAGES);
+		tmem_stat_reject(err);
 	} else if (e && !b->parked) {
 		/*
 		 * A persistent page that found no room stays staged, counted

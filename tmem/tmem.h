@@ -265,6 +265,10 @@ enum tmem_stat {
 	TMEM_STAT_SAME_FILLED_PAGES,
 	TMEM_STAT_DEDUP_HITS,
 	TMEM_STAT_REJECTED_PAGES,
+	TMEM_STAT_REJECTED_INCOMPRESSIBLE,
+	TMEM_STAT_REJECTED_NOMEM,
+	TMEM_STAT_REJECTED_BUSY,
+	TMEM_STAT_REJECTED_CAP,
 	TMEM_STAT_COMPRESSED_BYTES,
 	TMEM_STAT_INTEGRITY_FAILURES,
 	TMEM_STAT_POOLS,
@@ -285,6 +289,8 @@ static inline void tmem_stat_dec(enum tmem_stat stat)
 {
 	tmem_stat_add(stat, -1);
 }
+
+void tmem_stat_reject(int err);
 
 /* main.c: the shared-pool policy. */
 bool tmem_shared_allowed(const uuid_t *uuid);

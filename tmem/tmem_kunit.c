@@ -278,7 +278,7 @@ static void tmem_test_coherency(struct kunit *test)
 {
 	struct tmem_test *t = test->priv;
 	int pool = tmem_test_pool(test, 0, NULL);
-	s64 rejected;
+	s64 rejected, incompressible;
 
 	tmem_test_fill_text(t, t->pages[0], 1);
 	tmem_test_fill_text(t, t->pages[1], 2);
@@ -305,10 +305,14 @@ static void tmem_test_coherency(struct kunit *test)
 			0);
 	tmem_drain();
 	rejected = tmem_stat_read(TMEM_STAT_REJECTED_PAGES);
+	incompressible = tmem_stat_read(TMEM_STAT_REJECTED_INCOMPRESSIBLE);
 	KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, 1, t->pages[2]),
 			-E2BIG);
 	KUNIT_EXPECT_EQ(test, tmem_stat_read(TMEM_STAT_REJECTED_PAGES) -
 			rejected, 1);
+	KUNIT_EXPECT_EQ(test,
+			tmem_stat_read(TMEM_STAT_REJECTED_INCOMPRESSIBLE) -
+			incompressible, 1);
 	KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool, &tmem_test_oid, 1,
 					    NULL), -ENOENT);
 	/* ... and the object it was the last page of is gone. */

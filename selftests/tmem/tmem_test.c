@@ -104,7 +104,7 @@ TEST_F_TIMEOUT(tmem, reread_after_eviction, 300)
 {
 	const long text = 1024, rnd = 128, zero = 64, pages = text + rnd + zero;
 	const size_t size = pages * TM_PG;
-	long long puts, ccputs, rej, same, hits, succ, sect;
+	long long puts, ccputs, rej, rejinc, same, hits, succ, sect;
 	int round;
 
 	self->model = malloc(size);
@@ -120,13 +120,17 @@ TEST_F_TIMEOUT(tmem, reread_after_eviction, 300)
 		puts = tm_stat("puts");
 		ccputs = tm_cc("puts");
 		rej = tm_stat("rejected_pages");
+		rejinc = tm_stat("rejected_incompressible");
 		same = tm_stat("same_filled_pages");
 		ASSERT_EQ(0, tm_evict(self->fd));
 		/* Every page was offered, and tmem saw every offer. */
 		EXPECT_LE(pages, tm_cc("puts") - ccputs);
 		EXPECT_LE(pages, tm_stat("puts") - puts);
-		if (tm_param("store_raw") == 0)
+		if (tm_param("store_raw") == 0) {
 			EXPECT_LE(rnd * 3 / 4, tm_stat("rejected_pages") - rej);
+			EXPECT_LE(rnd * 3 / 4,
+				  tm_stat("rejected_incompressible") - rejinc);
+		}
 		EXPECT_LE(zero * 3 / 4, tm_stat("same_filled_pages") - same);
 
 		hits = tm_stat("hits");
