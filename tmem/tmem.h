@@ -46,9 +46,12 @@
 
 /*
  * Allocations on the put path run with IRQs off under the i_pages lock:
- * no reclaim, no retries, no reserves, no warnings.
+ * no direct reclaim, no retries, no reserves, no warnings; but waking
+ * kswapd is allowed in atomic context, and without it a put that finds
+ * free memory at the watermark fails without anyone making room.
  */
-#define TMEM_GFP	(__GFP_NORETRY | __GFP_NOWARN | __GFP_NOMEMALLOC)
+#define TMEM_GFP	(__GFP_KSWAPD_RECLAIM | __GFP_NORETRY | __GFP_NOWARN | \
+			 __GFP_NOMEMALLOC)
 
 /* Pool flags. */
 #define TMEM_POOL_PERSISTENT	BIT(0)	/* never evicted */
