@@ -204,10 +204,24 @@ unsigned long tmem_evict_bytes(unsigned long bytes, int reason)
 	return tmem_evict_some(ULONG_MAX, bytes, reason);
 }
 
+/*
+ * What evicting every ephemeral page would free, in pages: the reclaim
+ * code weighs a shrinker's count against the page-cache pages it scans,
+ * and one stored page holds only about 1/ratio of a page.  Counting
+ * entries would shrink the pool compression-ratio times faster than the
+ * page cache for the same pressure, and an entry saves a disk read just
+ * like a page-cache page does.
+ */
 static unsigned long tmem_shrink_count(struct shrinker *shrinker,
 				       struct shrink_control *sc)
 {
-	return READ_ONCE(tmem_nr_lru);
+	unsigned long nr = READ_ONCE(tmem_nr_lru);
+	s64 stored = tmem_stat_read(TMEM_STAT_STORED_PAGES);
+	unsigned long used = tmem_used_pages();
+
+	if (stored > 0 && used < (u64)stored)
+		nr = mult_frac(nr, used, stored);
+	return nr;
 }
 
 static unsigned long tmem_shrink_scan(struct shrinker *shrinker,
