@@ -564,7 +564,12 @@ static bool tmem_make_room(unsigned long need, bool replace)
  */
 static unsigned long tmem_zs_alloc(unsigned int len, bool replace, int *err)
 {
-	gfp_t gfp = TMEM_WORKER_GFP | __GFP_HIGHMEM | __GFP_MOVABLE;
+	/*
+	 * Process context without locks: a new zspage may reclaim a little
+	 * (no retries), which trades page cache for compressed pages.
+	 */
+	gfp_t gfp = GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN |
+		    __GFP_HIGHMEM | __GFP_MOVABLE;
 	unsigned long handle;
 
 	*err = -EDQUOT;
