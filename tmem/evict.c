@@ -18,6 +18,14 @@
 #include "tmem.h"
 #include "trace.h"
 
+/*
+ * The shrinker's cost of recreating an object, relative to DEFAULT_SEEKS:
+ * the pool is bounded by its cap already, and under page-cache churn
+ * (every put comes from reclaim) the default pressure evicts most pages
+ * before they can be read again.
+ */
+#define TMEM_SEEKS		(4 * DEFAULT_SEEKS)
+
 /* Entries per lock hold when the shrinker evicts. */
 #define TMEM_EVICT_BATCH	32
 
@@ -245,6 +253,7 @@ int tmem_evict_init(void)
 	tmem_shrinker->count_objects = tmem_shrink_count;
 	tmem_shrinker->scan_objects = tmem_shrink_scan;
 	tmem_shrinker->batch = 128;
+	tmem_shrinker->seeks = TMEM_SEEKS;
 	shrinker_register(tmem_shrinker);
 	return 0;
 }
@@ -258,7 +267,7 @@ static struct shrinker tmem_shrinker = {
 	.count_objects = tmem_shrink_count,
 	.scan_objects = tmem_shrink_scan,
 	.batch = 128,
-	.seeks = DEFAULT_SEEKS,
+	.seeks = TMEM_SEEKS,
 };
 
 int tmem_evict_init(void)
