@@ -54,17 +54,99 @@ static const char *const tm_words[] = {
 	"reclaim", "shrinker", "transcendent", "ephemeral", "persistent",
 };
 
+#define TM_NWORDS (sizeof(tm_words) / sizeof(tm_words[0]))
+#define TM_PICK(r, a) ((a)[(r) % (sizeof(a) / sizeof((a)[0]))])
+
+static const char *const tm_hosts[] = { "web-01", "web-02", "db-01", "cache-03" };
+static const char *const tm_users[] = { "alice", "bob", "deploy", "backup", "www-data" };
+static const char *const tm_levels[] = { "info", "info", "info", "debug", "warn", "error" };
+static const char *const tm_msgs[] = {
+	"request served", "cache miss, reading from disk", "cache hit",
+	"user logged in", "session expired", "retrying upstream connection",
+	"slow query", "order created", "payment accepted", "item updated",
+};
+static const char *const tm_paths[] = { "api/v1/items", "api/v1/users", "static/css",
+					"static/js", "healthz", "api/v2/orders" };
+
 enum tm_kind { TM_TEXT, TM_RANDOM, TM_ZERO };
 
 /*
- * Page @idx of the file made from @seed: text-like words (compressible,
- * about 2-3x with lz4), random bytes (incompressible) or zeroes.  Every
- * page differs from every other, so deduplication cannot hide a mix-up.
+ * One line of a text-like log: syslog-style lines from a few services,
+ * with a timestamp that grows with @t and fields drawn with @s.
+ */
+static inline int tm_log_line(char *l, size_t size, unsigned long long *s,
+			      unsigned long long t)
+{
+	unsigned long long r = tm_rand(s), q = tm_rand(s);
+	unsigned int sec = t / 8 % 86400, ms = (unsigned int)(t % 8 * 125);
+	char tm[32], ts[48];
+
+	snprintf(tm, sizeof(tm), "2026-11-%02u %02u:%02u:%02u.%03u",
+		 (unsigned int)(t / 8 / 86400 % 28 + 1), sec / 3600,
+		 sec / 60 % 60, sec % 60, ms + (unsigned int)(q % 10));
+	snprintf(ts, sizeof(ts), "%s %s", tm, TM_PICK(r >> 8, tm_hosts));
+	switch (r % 10) {
+	case 0:
+	case 5:
+	case 6:
+	case 8:
+	case 9:
+		return snprintf(l, size,
+				"%s nginx[%u]: 10.0.%u.%u - - [%s] \"GET /%s/%u HTTP/1.1\" %u %u \"https://shop.example.com/\" \"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0\"\n",
+				ts, 900 + (unsigned int)(r >> 8) % 4,
+				(unsigned int)(q >> 20) % 8,
+				(unsigned int)(q >> 24) % 16 + 2, tm,
+				TM_PICK(q >> 32, tm_paths),
+				(unsigned int)(q >> 40) % 100,
+				(q >> 52) % 10 ? 200 : 404,
+				(unsigned int)(q >> 44) % 20 * 512 + 200);
+	case 1:
+	case 7:
+		return snprintf(l, size,
+				"%s app[%u]: level=%s msg=\"%s\" user=%s request_id=%06llx took=%ums\n",
+				ts, 2100 + (unsigned int)(r >> 8) % 4,
+				TM_PICK(r >> 24, tm_levels),
+				TM_PICK(q >> 8, tm_msgs),
+				TM_PICK(q >> 32, tm_users),
+				t, (unsigned int)(r >> 40) % 900);
+	case 2:
+		return snprintf(l, size,
+				"%s kernel: [%6u.%03u] EXT4-fs (vda): %s %s inode %u block %u\n",
+				ts, (unsigned int)(t / 8), (unsigned int)(t % 8 * 125),
+				tm_words[(q >> 8) % TM_NWORDS],
+				tm_words[(q >> 16) % TM_NWORDS],
+				(unsigned int)(q >> 24) % 64 + 12,
+				(unsigned int)(q >> 40) % 4096);
+	case 3:
+		return snprintf(l, size,
+				"%s sshd[%u]: Accepted publickey for %s from 10.0.%u.%u port %u ssh2: ED25519 key %u\n",
+				ts, 30000 + (unsigned int)(t / 64) % 5000,
+				TM_PICK(r >> 32, tm_users),
+				(unsigned int)(q >> 8) % 8,
+				(unsigned int)(q >> 16) % 16 + 2,
+				(unsigned int)(q >> 24) % 300 + 32768,
+				(unsigned int)(r >> 32) % 5);
+	default:
+		return snprintf(l, size,
+				"%s CRON[%u]: (%s) CMD (/usr/local/bin/%s --%s)\n",
+				ts, 40000 + (unsigned int)(t / 64) % 5000,
+				TM_PICK(r >> 32, tm_users),
+				tm_words[(q >> 8) % TM_NWORDS],
+				tm_words[(q >> 16) % TM_NWORDS]);
+	}
+}
+
+/*
+ * Page @idx of the file made from @seed: text-like log lines
+ * (compressible, about 3x with lz4 on 4 KiB pages), random bytes
+ * (incompressible) or zeroes.  Every page differs from every other, so
+ * deduplication cannot hide a mix-up.
  */
 static inline void tm_fill_page(char *p, unsigned long long seed, unsigned long long idx,
 				enum tm_kind kind)
 {
-	unsigned long long s = tm_mix(seed, idx);
+	unsigned long long s = tm_mix(seed, idx), t = idx * 32;
+	char line[256];
 	size_t i = 0, n;
 
 	if (kind == TM_ZERO) {
@@ -79,21 +161,17 @@ static inline void tm_fill_page(char *p, unsigned long long seed, unsigned long 
 		}
 		return;
 	}
-	/* A header naming the page, then words. */
+	/* A header naming the page, then log lines. */
 	i = snprintf(p, TM_PG, "%016llx:%llu ", (unsigned long long)seed,
 		     (unsigned long long)idx);
 	while (i < TM_PG) {
-		unsigned long long r = tm_rand(&s);
-		const char *w = tm_words[r % (sizeof(tm_words) /
-					     sizeof(tm_words[0]))];
-
-		n = strlen(w);
+		n = tm_log_line(line, sizeof(line), &s, t++);
+		if (n >= sizeof(line))
+			n = sizeof(line) - 1;
 		if (n > TM_PG - i)
 			n = TM_PG - i;
-		memcpy(p + i, w, n);
+		memcpy(p + i, line, n);
 		i += n;
-		if (i < TM_PG)
-			p[i++] = (r >> 32) % 13 ? ' ' : '\n';
 	}
 }
 
