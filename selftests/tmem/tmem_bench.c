@@ -8,7 +8,9 @@
  * random 4 KiB reads.  Whatever tmem (if loaded) keeps is not read from
  * the disk again.  Prints "# bench NAME VALUE" lines: disk sectors read,
  * elapsed time, and with tmem its hit rate, compression ratio and pool
- * size.  A measurement, not a test: it fails only if it cannot run.
+ * size, and why puts were rejected.  A measurement, not a test: it fails
+ * only if it cannot run.  "tmem_bench.pool_percent=N" on the kernel
+ * command line sets tmem's max_pool_percent first.
  *
  *   tmem_bench                   the benchmark
  *   tmem_bench make PATH MIB     write a text-like file (for make demo)
@@ -125,9 +127,17 @@ static void rand_pass(long reads)
 	}
 }
 
+static const char *const reasons[] = {
+	"puts", "rejected_pages", "rejected_incompressible", "rejected_nomem",
+	"rejected_busy", "rejected_cap", "evictions",
+};
+
+#define NREASONS (sizeof(reasons) / sizeof(reasons[0]))
+
 struct snap {
 	double t;
 	long long sectors, gets, hits;
+	long long why[NREASONS];
 };
 
 static void snap(struct snap *s)
@@ -136,6 +146,8 @@ static void snap(struct snap *s)
 	s->sectors = tm_sectors_read();
 	s->gets = tm_stat("gets");
 	s->hits = tm_stat("hits");
+	for (size_t i = 0; i < NREASONS; i++)
+		s->why[i] = tm_stat(reasons[i]);
 }
 
 static void report(const char *what, const char *kind, struct snap *a,
@@ -152,10 +164,11 @@ static void report(const char *what, const char *kind, struct snap *a,
 static void run(enum tm_kind kind, const char *name, unsigned long long seed)
 {
 	long reads = (long)nfiles * (FILE_SIZE / TM_PG) / 2;
-	struct snap s0, s1, s2;
+	struct snap sw, s0, s1, s2;
 	double t = now();
 	int i;
 
+	snap(&sw);
 	make_set(kind, seed);
 	printf("# tmem_bench: %s set written in %.1f s\n", name, now() - t);
 	if (tm_drop_caches())
@@ -177,6 +190,16 @@ static void run(enum tm_kind kind, const char *name, unsigned long long seed)
 		       tm_stat("pool_pages") * TM_PG / 1048576.0);
 		printf("# bench stored_mb_%s %.2f\n", name,
 		       tm_stat("stored_pages") * TM_PG / 1048576.0);
+		/* From writing the set on: the puts and why some failed. */
+		for (size_t j = 0; j < NREASONS; j++)
+			if (s2.why[j] >= 0)
+				printf("# bench %s_%s %lld\n", reasons[j], name,
+				       s2.why[j] - sw.why[j]);
+		if (kind == TM_TEXT && tm_stat("compressed_bytes") > 0)
+			printf("# bench compressor_ratio %.2f\n",
+			       (double)(tm_stat("stored_pages") -
+					tm_stat("same_filled_pages")) * TM_PG /
+			       tm_stat("compressed_bytes"));
 		if (kind == TM_TEXT)
 			printf("# bench compression_ratio %.2f\n",
 			       tm_stat_f("compression_ratio"));
@@ -195,6 +218,21 @@ static int make_one(const char *path, long mib)
 		die("write");
 	close(fd);
 	return 0;
+}
+
+/* Apply tmem_bench.pool_percent=N from the kernel command line. */
+static void set_pool_percent(void)
+{
+	char word[256];
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (!f)
+		return;
+	while (fscanf(f, "%255s", word) == 1)
+		if (!strncmp(word, "tmem_bench.pool_percent=", 24) &&
+		    tm_param_set("max_pool_percent", word + 24))
+			die("max_pool_percent");
+	fclose(f);
 }
 
 int main(int argc, char **argv)
@@ -220,6 +258,8 @@ int main(int argc, char **argv)
 	printf("# tmem_bench: %lld MiB available, %d files of %d MiB, tmem %s\n",
 	       avail >> 10, nfiles, FILE_MB,
 	       tm_loaded() ? "loaded" : "not loaded");
+	if (tm_loaded())
+		set_pool_percent();
 	if (tm_loaded())
 		printf("# tmem_bench: max_pool_percent %lld, max_pool_mb %lld\n",
 		       tm_param("max_pool_percent"), tm_param("max_pool_mb"));
