@@ -20,6 +20,7 @@
 
 #include <linux/err.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
@@ -593,6 +594,49 @@ unlock:
 	return ret;
 }
 
+/*
+ * Incompressible files (media, archives, encrypted data) cost a
+ * compression attempt per page for nothing.  As btrfs stops compressing a
+ * file whose data does not compress, remember per CPU the last object put
+ * and how many of its pages in a row were incompressible: after
+ * TMEM_STREAK_SKIP of them only one page in TMEM_STREAK_PROBE is
+ * compressed, the others are rejected as incompressible at once.  A page
+ * that is stored, or a put to another object, starts over.  Pages of one
+ * file leave the page cache together, so the streaks are long.
+ */
+struct tmem_streak {
+	int pool_id;
+	struct tmem_oid oid;
+	unsigned int nr;
+};
+
+static DEFINE_PER_CPU(struct tmem_streak, tmem_streak) = { .pool_id = -1 };
+
+/**
+ * tmem_streak_reset() - forget every CPU's incompressible streak, for tests
+ */
+void tmem_streak_reset(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		per_cpu_ptr(&tmem_streak, cpu)->pool_id = -1;
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_streak_reset);
+
+/* Start or follow a streak; true if this page should not be compressed. */
+static bool tmem_streak_skip(struct tmem_streak *st, int pool_id,
+			     const struct tmem_oid *oid)
+{
+	if (st->pool_id != pool_id || tmem_oid_cmp(&st->oid, oid)) {
+		st->pool_id = pool_id;
+		st->oid = *oid;
+		st->nr = 0;
+	}
+	return st->nr >= TMEM_STREAK_SKIP &&
+	       (st->nr - TMEM_STREAK_SKIP) % TMEM_STREAK_PROBE;
+}
+
 /**
  * tmem_put() - store a copy of a page
  * @pool_id: the pool
@@ -618,7 +662,19 @@ int tmem_put(int pool_id, const struct tmem_oid *oid, pgoff_t index,
 	tmem_stat_inc(TMEM_STAT_PUTS);
 	spare = tmem_obj_alloc();
 	e = tmem_entry_alloc();
-	ret = e && spare ? tmem_store_page(page, e) : -ENOMEM;
+	if (e && spare) {
+		struct tmem_streak *st = get_cpu_ptr(&tmem_streak);
+
+		ret = tmem_store_page(page, e,
+				      tmem_streak_skip(st, pool_id, oid));
+		if (ret == -E2BIG)
+			st->nr++;
+		else if (!ret)
+			st->nr = 0;
+		put_cpu_ptr(&tmem_streak);
+	} else {
+		ret = -ENOMEM;
+	}
 	if (ret) {
 		tmem_entry_free(e);
 		e = NULL;

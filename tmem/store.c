@@ -319,11 +319,14 @@ static int tmem_stage_page(const void *src, struct tmem_entry *e)
  * tmem_store_page() - fill an entry with a copy of a page
  * @page: the page
  * @e: the entry, not yet visible: gets a fill value or a staged blob
+ * @guess_incompressible: reject the page as incompressible without
+ *                        compressing it, unless it is same-filled
  *
  * Context: any context but hard IRQ; never sleeps.
  * Return: 0, -E2BIG for an incompressible page not stored raw, -ENOMEM.
  */
-int tmem_store_page(struct page *page, struct tmem_entry *e)
+int tmem_store_page(struct page *page, struct tmem_entry *e,
+		    bool guess_incompressible)
 {
 	void *src = kmap_local_page(page);
 	int ret = 0;
@@ -332,7 +335,11 @@ int tmem_store_page(struct page *page, struct tmem_entry *e)
 		e->csum = xxh64(src, PAGE_SIZE, 0);
 		e->has_csum = true;
 	}
-	if (!tmem_page_same_filled(src, &e->value))
+	if (tmem_page_same_filled(src, &e->value))
+		ret = 0;
+	else if (guess_incompressible && !READ_ONCE(tmem_store_raw))
+		ret = -E2BIG;
+	else
 		ret = tmem_stage_page(src, e);
 	kunmap_local(src);
 	return ret;

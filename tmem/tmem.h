@@ -194,6 +194,14 @@ void tmem_reap_sync(void);
 int tmem_pool_init(void);
 void tmem_pool_exit(void);
 void tmem_entry_drop_locked(struct tmem_entry *e);
+void tmem_streak_reset(void);
+
+/*
+ * After this many incompressible pages in a row of one object, a CPU
+ * compresses only one page of it in TMEM_STREAK_PROBE (pool.c).
+ */
+#define TMEM_STREAK_SKIP	16
+#define TMEM_STREAK_PROBE	16
 struct tmem_entry *tmem_lookup_locked(int pool_id, const struct tmem_oid *oid,
 				      pgoff_t index);
 
@@ -206,7 +214,8 @@ int tmem_comp_compress(struct tmem_comp *comp, const void *src, void *dst,
 int tmem_comp_decompress(struct tmem_comp *comp, const void *src,
 			 unsigned int slen, void *dst);
 bool tmem_page_same_filled(const void *ptr, unsigned long *value);
-int tmem_store_page(struct page *page, struct tmem_entry *e);
+int tmem_store_page(struct page *page, struct tmem_entry *e,
+		    bool guess_incompressible);
 int tmem_load_page(const struct tmem_entry *e, struct page *page);
 void tmem_blob_get_locked(struct tmem_blob *blob);
 void tmem_blob_put_locked(struct tmem_blob *blob);

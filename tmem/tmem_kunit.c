@@ -133,6 +133,7 @@ static int tmem_test_init(struct kunit *test)
 	t->integrity = tmem_integrity;
 	t->cap = tmem_cap_override;
 	t->replace_ratio = tmem_replace_ratio;
+	tmem_streak_reset();
 	test->priv = t;
 	return 0;
 }
@@ -617,6 +618,52 @@ static void tmem_test_cap_replace(struct kunit *test)
 	KUNIT_EXPECT_GT(test, old, 0);
 }
 
+/*
+ * After a streak of incompressible pages of one object, its next pages
+ * are rejected without compressing them, but same-filled pages are
+ * still stored, and other objects are not affected.
+ */
+static void tmem_test_incompressible_streak(struct kunit *test)
+{
+	struct tmem_test *t = test->priv;
+	int pool = tmem_test_pool(test, 0, NULL);
+	int i, round, idx = 0;
+
+	tmem_store_raw = false;
+	tmem_test_fill_text(t, t->pages[1], 1);
+	memset(tmem_test_addr(t->pages[2]), 0, PAGE_SIZE);
+	/* The streaks are per CPU. */
+	migrate_disable();
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < TMEM_STREAK_SKIP; i++) {
+			tmem_test_fill_random(t, t->pages[0]);
+			KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid,
+						       idx++, t->pages[0]),
+					-E2BIG);
+		}
+		if (round) {
+			/* Another object's pages are compressed. */
+			KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid2,
+						       0, t->pages[1]), 0);
+			break;
+		}
+		/* Compressible, but guessed not: its object's data is not. */
+		KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, idx++,
+					       t->pages[1]), -E2BIG);
+		/* A same-filled page is stored, and ends the streak. */
+		KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, idx++,
+					       t->pages[2]), 0);
+		KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, idx,
+					       t->pages[1]), 0);
+		KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool,
+						    &tmem_test_oid, idx++,
+						    t->pages[1]), 0);
+	}
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool, &tmem_test_oid2, 0,
+					    t->pages[1]), 0);
+}
+
 #define TMEM_TEST_BIG	200
 
 /* Fill a page, put it at @index; what a big object is made of. */
@@ -1083,6 +1130,7 @@ static struct kunit_case tmem_test_cases[] = {
 	KUNIT_CASE(tmem_test_persistent_no_room),
 	KUNIT_CASE(tmem_test_compressors),
 	KUNIT_CASE(tmem_test_incompressible),
+	KUNIT_CASE(tmem_test_incompressible_streak),
 	KUNIT_CASE(tmem_test_integrity),
 	KUNIT_CASE(tmem_test_stats),
 	KUNIT_CASE(tmem_test_irq_safe_caller),
