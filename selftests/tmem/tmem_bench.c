@@ -132,7 +132,7 @@ static const char *const reasons[] = {
 	"rejected_busy", "rejected_cap", "evictions",
 };
 
-#define NREASONS (sizeof(reasons) / sizeof(reasons[0]))
+#define NREASONS ARRAY_SIZE(reasons)
 
 struct snap {
 	double t;

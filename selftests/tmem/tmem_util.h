@@ -54,8 +54,10 @@ static const char *const tm_words[] = {
 	"reclaim", "shrinker", "transcendent", "ephemeral", "persistent",
 };
 
-#define TM_NWORDS (sizeof(tm_words) / sizeof(tm_words[0]))
-#define TM_PICK(r, a) ((a)[(r) % (sizeof(a) / sizeof((a)[0]))])
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+#define TM_NWORDS ARRAY_SIZE(tm_words)
 
 static const char *const tm_hosts[] = { "web-01", "web-02", "db-01", "cache-03" };
 static const char *const tm_users[] = { "alice", "bob", "deploy", "backup", "www-data" };
@@ -65,6 +67,7 @@ static const char *const tm_msgs[] = {
 	"user logged in", "session expired", "retrying upstream connection",
 	"slow query", "order created", "payment accepted", "item updated",
 };
+
 static const char *const tm_paths[] = { "api/v1/items", "api/v1/users", "static/css",
 					"static/js", "healthz", "api/v2/orders" };
 
@@ -84,7 +87,7 @@ static inline int tm_log_line(char *l, size_t size, unsigned long long *s,
 	snprintf(tm, sizeof(tm), "2026-11-%02u %02u:%02u:%02u.%03u",
 		 (unsigned int)(t / 8 / 86400 % 28 + 1), sec / 3600,
 		 sec / 60 % 60, sec % 60, ms + (unsigned int)(q % 10));
-	snprintf(ts, sizeof(ts), "%s %s", tm, TM_PICK(r >> 8, tm_hosts));
+	snprintf(ts, sizeof(ts), "%s %s", tm, tm_hosts[(r >> 8) % ARRAY_SIZE(tm_hosts)]);
 	switch (r % 10) {
 	case 0:
 	case 5:
@@ -96,7 +99,7 @@ static inline int tm_log_line(char *l, size_t size, unsigned long long *s,
 				ts, 900 + (unsigned int)(r >> 8) % 4,
 				(unsigned int)(q >> 20) % 8,
 				(unsigned int)(q >> 24) % 16 + 2, tm,
-				TM_PICK(q >> 32, tm_paths),
+				tm_paths[(q >> 32) % ARRAY_SIZE(tm_paths)],
 				(unsigned int)(q >> 40) % 100,
 				(q >> 52) % 10 ? 200 : 404,
 				(unsigned int)(q >> 44) % 20 * 512 + 200);
@@ -105,9 +108,9 @@ static inline int tm_log_line(char *l, size_t size, unsigned long long *s,
 		return snprintf(l, size,
 				"%s app[%u]: level=%s msg=\"%s\" user=%s request_id=%06llx took=%ums\n",
 				ts, 2100 + (unsigned int)(r >> 8) % 4,
-				TM_PICK(r >> 24, tm_levels),
-				TM_PICK(q >> 8, tm_msgs),
-				TM_PICK(q >> 32, tm_users),
+				tm_levels[(r >> 24) % ARRAY_SIZE(tm_levels)],
+				tm_msgs[(q >> 8) % ARRAY_SIZE(tm_msgs)],
+				tm_users[(q >> 32) % ARRAY_SIZE(tm_users)],
 				t, (unsigned int)(r >> 40) % 900);
 	case 2:
 		return snprintf(l, size,
@@ -121,7 +124,7 @@ static inline int tm_log_line(char *l, size_t size, unsigned long long *s,
 		return snprintf(l, size,
 				"%s sshd[%u]: Accepted publickey for %s from 10.0.%u.%u port %u ssh2: ED25519 key %u\n",
 				ts, 30000 + (unsigned int)(t / 64) % 5000,
-				TM_PICK(r >> 32, tm_users),
+				tm_users[(r >> 32) % ARRAY_SIZE(tm_users)],
 				(unsigned int)(q >> 8) % 8,
 				(unsigned int)(q >> 16) % 16 + 2,
 				(unsigned int)(q >> 24) % 300 + 32768,
@@ -130,7 +133,7 @@ static inline int tm_log_line(char *l, size_t size, unsigned long long *s,
 		return snprintf(l, size,
 				"%s CRON[%u]: (%s) CMD (/usr/local/bin/%s --%s)\n",
 				ts, 40000 + (unsigned int)(t / 64) % 5000,
-				TM_PICK(r >> 32, tm_users),
+				tm_users[(r >> 32) % ARRAY_SIZE(tm_users)],
 				tm_words[(q >> 8) % TM_NWORDS],
 				tm_words[(q >> 16) % TM_NWORDS]);
 	}
