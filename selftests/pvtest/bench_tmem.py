@@ -25,6 +25,8 @@ configuration also runs once per round on the unthrottled disk; those
 results are named 'unthrottled_*'.  tmem runs with max_pool_percent
 POOL_PERCENT (passed as tmem_bench.pool_percent= on the command line).
 
+PVGUEST_TMEM_POOL_PERCENT changes POOL_PERCENT, PVGUEST_TMEM_PARAMS sets
+more runtime parameters ("replace_ratio=1 dedup=0").
 PVGUEST_BENCH_ROUNDS sets the rounds; PVGUEST_TMEM_BENCH_CONFIGS (e.g.
 "tmem,no_tmem") and PVGUEST_TMEM_BENCH_DISKS (e.g. "throttled") restrict
 a run, for development.
@@ -45,6 +47,9 @@ ROUNDS = int(os.environ.get('PVGUEST_BENCH_ROUNDS', '3'))
 CONFIGS = tuple(os.environ.get('PVGUEST_TMEM_BENCH_CONFIGS',
                                'tmem,no_tmem,baseline').split(','))
 POOL_PERCENT = int(os.environ.get('PVGUEST_TMEM_POOL_PERCENT', '50'))
+# More tmem parameters for experiments, e.g. "replace_ratio=1 dedup=0".
+PARAMS = ' '.join('tmem_bench.tmem.' + p for p in
+                  os.environ.get('PVGUEST_TMEM_PARAMS', '').split())
 # Disk models: result name prefix and QEMU -drive options.
 DISKS = {
     'throttled': ('', 'throttling.bps-read=%d,throttling.iops-read=3000' %
@@ -79,8 +84,8 @@ def _one(image, config, disk, rnd):
     """One boot; {result name: value}."""
     plan = (['load:tmem'] if config == 'tmem' else []) + ['ksft:tmem_bench']
     suite = Suite('bench.tmem-' + config, plan, machine=_machine(disk),
-                  append='pvguest.timeout=1400 tmem_bench.pool_percent=%d'
-                  % POOL_PERCENT)
+                  append=('pvguest.timeout=1400 tmem_bench.pool_percent=%d '
+                          % POOL_PERCENT + PARAMS).strip())
     workdir = os.path.join(OUT, 'run', 'bench',
                            'tmem-%s-%s-%d' % (config, disk, rnd))
     res = run_suite(suite, image, workdir)

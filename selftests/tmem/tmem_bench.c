@@ -10,7 +10,8 @@
  * elapsed time, and with tmem its hit rate, compression ratio and pool
  * size, and why puts were rejected.  A measurement, not a test: it fails
  * only if it cannot run.  "tmem_bench.pool_percent=N" on the kernel
- * command line sets tmem's max_pool_percent first.
+ * command line sets tmem's max_pool_percent first, and
+ * "tmem_bench.tmem.PARAM=VALUE" any other runtime parameter.
  *
  *   tmem_bench                   the benchmark
  *   tmem_bench make PATH MIB     write a text-like file (for make demo)
@@ -220,18 +221,30 @@ static int make_one(const char *path, long mib)
 	return 0;
 }
 
-/* Apply tmem_bench.pool_percent=N from the kernel command line. */
-static void set_pool_percent(void)
+/*
+ * Apply tmem_bench.pool_percent=N (max_pool_percent) and
+ * tmem_bench.tmem.PARAM=VALUE (any runtime parameter) from the kernel
+ * command line.
+ */
+static void set_params(void)
 {
-	char word[256];
+	char word[64], *eq;
 	FILE *f = fopen("/proc/cmdline", "r");
 
 	if (!f)
 		return;
-	while (fscanf(f, "%255s", word) == 1)
+	while (fscanf(f, "%63s", word) == 1) {
 		if (!strncmp(word, "tmem_bench.pool_percent=", 24) &&
 		    tm_param_set("max_pool_percent", word + 24))
 			die("max_pool_percent");
+		eq = strchr(word, '=');
+		if (!strncmp(word, "tmem_bench.tmem.", 16) && eq) {
+			*eq = '\0';
+			if (tm_param_set(word + 16, eq + 1))
+				die(word + 16);
+			printf("# tmem_bench: %s=%s\n", word + 16, eq + 1);
+		}
+	}
 	fclose(f);
 }
 
@@ -259,7 +272,7 @@ int main(int argc, char **argv)
 	       avail >> 10, nfiles, FILE_MB,
 	       tm_loaded() ? "loaded" : "not loaded");
 	if (tm_loaded())
-		set_pool_percent();
+		set_params();
 	if (tm_loaded())
 		printf("# tmem_bench: max_pool_percent %lld, max_pool_mb %lld\n",
 		       tm_param("max_pool_percent"), tm_param("max_pool_mb"));
