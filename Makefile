@@ -6,7 +6,8 @@
 #   make install / clean
 #   make demo                        boot a guest and show the modules working
 #   make check [ONLY='glob ...']     every test, on the debug guest kernel
-#   make bench                       the benchmarks, on the release guest kernel
+#   make bench [ONLY=glob]           the benchmarks (ONLY=tmem: one module's),
+#                                    on the release guest kernel
 #   make shell                       an interactive guest
 #   make lint                        checkpatch --strict, sparse, W=1
 #   make deps                        install what the harness needs (Debian)

@@ -5,21 +5,32 @@
  * a blob is shared.  Blobs of private pools share domain 0, so identical
  * pages dedup across all the guest's private pools; each shared pool has
  * a domain of its own, so its pages dedup only among themselves.
+ *
+ * The table is sized at load from RAM, one bucket per TMEM_DEDUP_RATIO
+ * pages: a pool capped at 20% of RAM holding two or three blobs per page
+ * keeps chains of a few blobs, walked under tmem_lock.
  */
 
-#include <linux/hashtable.h>
+#include <linux/hash.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xxhash.h>
 
 #include "tmem.h"
 
-#define TMEM_DEDUP_BITS		12
+/* Pages of RAM per bucket, and bounds on the number of buckets. */
+#define TMEM_DEDUP_RATIO	8
+#define TMEM_DEDUP_MIN_BITS	8
+#define TMEM_DEDUP_MAX_BITS	22
 /* Candidates compared at most per lookup. */
 #define TMEM_DEDUP_TRIES	8
 
-/* Adopted blobs by tmem_dedup_key() (tmem_lock). */
-static DEFINE_HASHTABLE(tmem_dedup_table, TMEM_DEDUP_BITS);
+/* Adopted blobs by tmem_dedup_key() (tmem_lock; the array is fixed). */
+static struct hlist_head *tmem_dedup_table;
+static unsigned int tmem_dedup_bits;
 
 static u64 tmem_xxh64(const void *data, size_t len)
 {
@@ -55,9 +66,9 @@ u64 tmem_hash(const void *data, size_t len)
 	return READ_ONCE(tmem_hash_fn)(data, len);
 }
 
-static u64 tmem_dedup_key(const struct tmem_blob *blob)
+static struct hlist_head *tmem_dedup_bucket(u64 hash, u64 domain)
 {
-	return blob->hash ^ blob->domain;
+	return &tmem_dedup_table[hash_64(hash ^ domain, tmem_dedup_bits)];
 }
 
 /**
@@ -68,7 +79,8 @@ static u64 tmem_dedup_key(const struct tmem_blob *blob)
  */
 void tmem_dedup_insert_locked(struct tmem_blob *blob)
 {
-	hash_add(tmem_dedup_table, &blob->hnode, tmem_dedup_key(blob));
+	hlist_add_head(&blob->hnode, tmem_dedup_bucket(blob->hash,
+						       blob->domain));
 }
 
 /**
@@ -79,7 +91,7 @@ void tmem_dedup_insert_locked(struct tmem_blob *blob)
  */
 void tmem_dedup_remove_locked(struct tmem_blob *blob)
 {
-	hash_del(&blob->hnode);
+	hlist_del_init(&blob->hnode);
 }
 
 static bool tmem_dedup_match(const struct tmem_blob *c,
@@ -126,8 +138,7 @@ struct tmem_blob *tmem_dedup_find(const struct tmem_blob *staged, u64 hash,
 	bool same;
 	int tries;
 
-	head = &tmem_dedup_table[hash_min(hash ^ staged->domain,
-					  TMEM_DEDUP_BITS)];
+	head = tmem_dedup_bucket(hash, staged->domain);
 	spin_lock_irqsave(&tmem_lock, flags);
 	c = tmem_dedup_next_locked(head->first, staged, hash);
 	for (tries = 0; c && tries < TMEM_DEDUP_TRIES; tries++) {
@@ -146,4 +157,30 @@ struct tmem_blob *tmem_dedup_find(const struct tmem_blob *staged, u64 hash,
 	}
 	spin_unlock_irqrestore(&tmem_lock, flags);
 	return NULL;
+}
+
+/**
+ * tmem_dedup_init() - allocate the table, sized from RAM
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int tmem_dedup_init(void)
+{
+	unsigned long buckets = totalram_pages() / TMEM_DEDUP_RATIO;
+
+	tmem_dedup_bits = clamp_t(unsigned int, ilog2(max(buckets, 1UL)),
+				  TMEM_DEDUP_MIN_BITS, TMEM_DEDUP_MAX_BITS);
+	tmem_dedup_table = kvcalloc(1UL << tmem_dedup_bits,
+				    sizeof(*tmem_dedup_table), GFP_KERNEL);
+	return tmem_dedup_table ? 0 : -ENOMEM;
+}
+
+/**
+ * tmem_dedup_exit() - free the table
+ *
+ * Context: every blob gone.
+ */
+void tmem_dedup_exit(void)
+{
+	kvfree(tmem_dedup_table);
 }

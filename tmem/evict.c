@@ -5,9 +5,10 @@
  *
  * Every page of an ephemeral pool is on one global LRU, newest at the
  * head; a put adds at the head, a hit in a shared pool moves the page
- * back there.  The store worker evicts from the tail when a page would
- * take the zsmalloc pool over the cap, and the shrinker does when the
- * kernel asks.
+ * back there.  The store worker evicts from the tail when the memory
+ * used (zsmalloc's pages plus the metadata and staged data counted by
+ * tmem_meta_add()) is over the cap, and the shrinker does when the kernel
+ * asks.
  */
 
 #include <linux/mm.h>
@@ -17,6 +18,14 @@
 #include "tmem.h"
 #include "trace.h"
 
+/*
+ * The shrinker's cost of recreating an object, relative to DEFAULT_SEEKS:
+ * the pool is bounded by its cap already, and under page-cache churn
+ * (every put comes from reclaim) the default pressure evicts most pages
+ * before they can be read again.
+ */
+#define TMEM_SEEKS		(4 * DEFAULT_SEEKS)
+
 /* Entries per lock hold when the shrinker evicts. */
 #define TMEM_EVICT_BATCH	32
 
@@ -24,6 +33,43 @@
 static LIST_HEAD(tmem_lru);
 /* Entries on tmem_lru (tmem_lock; read locklessly by the shrinker). */
 static unsigned long tmem_nr_lru;
+/* Bytes of metadata and staged data, outside zsmalloc. */
+static atomic_long_t tmem_meta_bytes;
+
+/**
+ * tmem_meta_add() - count memory held outside zsmalloc
+ * @bytes: allocated (positive) or freed (negative)
+ */
+void tmem_meta_add(long bytes)
+{
+	atomic_long_add(bytes, &tmem_meta_bytes);
+}
+
+/**
+ * tmem_used_pages() - the memory the pool cap bounds, in pages
+ *
+ * zsmalloc's pages, and every entry, object, blob header and staged byte.
+ *
+ * Context: any context; no lock needed.
+ * Return: the number of pages.
+ */
+unsigned long tmem_used_pages(void)
+{
+	long meta = max(atomic_long_read(&tmem_meta_bytes), 0L);
+
+	return tmem_pool_pages() + DIV_ROUND_UP(meta, PAGE_SIZE);
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_used_pages);
+
+/**
+ * tmem_over_cap() - is more memory used than the cap allows?
+ *
+ * Return: true if so.
+ */
+bool tmem_over_cap(void)
+{
+	return tmem_used_pages() > tmem_cap_pages();
+}
 
 /**
  * tmem_lru_add_locked() - make an entry the most recently used
@@ -95,6 +141,47 @@ unsigned long tmem_cap_pages(void)
 }
 EXPORT_SYMBOL_IF_KUNIT(tmem_cap_pages);
 
+/* Bytes that dropping @e would free, roughly: it and its unshared blob. */
+static unsigned long tmem_entry_bytes_locked(const struct tmem_entry *e)
+{
+	unsigned long bytes = sizeof(*e);
+
+	if (e->blob && e->blob->refs == 1)
+		bytes += sizeof(*e->blob) + e->blob->len;
+	return bytes;
+}
+
+/*
+ * Drop least recently used pages until @nr are dropped or about @bytes
+ * freed, whichever comes first.  Return: the number dropped.
+ */
+static unsigned long tmem_evict_some(unsigned long nr, unsigned long bytes,
+				     int reason)
+{
+	unsigned long flags, done = 0, freed = 0;
+	struct tmem_entry *e;
+	unsigned int batch;
+
+	while (done < nr && freed < bytes) {
+		spin_lock_irqsave(&tmem_lock, flags);
+		for (batch = 0; batch < TMEM_EVICT_BATCH && done < nr &&
+		     freed < bytes; batch++, done++) {
+			if (list_empty(&tmem_lru))
+				break;
+			e = list_last_entry(&tmem_lru, struct tmem_entry, lru);
+			trace_tmem_evict(e->obj->pool->id, &e->obj->oid,
+					 e->index, reason);
+			freed += tmem_entry_bytes_locked(e);
+			tmem_entry_drop_locked(e);
+			tmem_stat_inc(TMEM_STAT_EVICTIONS);
+		}
+		spin_unlock_irqrestore(&tmem_lock, flags);
+		if (batch < TMEM_EVICT_BATCH && done < nr && freed < bytes)
+			break;
+	}
+	return done;
+}
+
 /**
  * tmem_evict() - drop the least recently used ephemeral pages
  * @nr: how many
@@ -108,35 +195,41 @@ EXPORT_SYMBOL_IF_KUNIT(tmem_cap_pages);
  */
 unsigned long tmem_evict(unsigned long nr, int reason)
 {
-	unsigned long flags, done = 0;
-	struct tmem_entry *e;
-
-	while (done < nr) {
-		unsigned long batch = min(nr - done,
-					  (unsigned long)TMEM_EVICT_BATCH);
-
-		spin_lock_irqsave(&tmem_lock, flags);
-		for (; batch; batch--, done++) {
-			if (list_empty(&tmem_lru))
-				break;
-			e = list_last_entry(&tmem_lru, struct tmem_entry, lru);
-			trace_tmem_evict(e->obj->pool->id, &e->obj->oid,
-					 e->index, reason);
-			tmem_entry_drop_locked(e);
-			tmem_stat_inc(TMEM_STAT_EVICTIONS);
-		}
-		spin_unlock_irqrestore(&tmem_lock, flags);
-		if (batch)
-			break;
-	}
-	return done;
+	return tmem_evict_some(nr, ULONG_MAX, reason);
 }
 EXPORT_SYMBOL_IF_KUNIT(tmem_evict);
 
+/**
+ * tmem_evict_bytes() - drop least recently used pages holding some memory
+ * @bytes: about how many bytes to free (stored bytes and metadata)
+ * @reason: enum tmem_evict_reason, for the tracepoint
+ *
+ * Context: any context but hard IRQ; takes tmem_lock in batches.
+ * Return: the number of pages dropped.
+ */
+unsigned long tmem_evict_bytes(unsigned long bytes, int reason)
+{
+	return tmem_evict_some(ULONG_MAX, bytes, reason);
+}
+
+/*
+ * What evicting every ephemeral page would free, in pages: the reclaim
+ * code weighs a shrinker's count against the page-cache pages it scans,
+ * and one stored page holds only about 1/ratio of a page.  Counting
+ * entries would shrink the pool compression-ratio times faster than the
+ * page cache for the same pressure, and an entry saves a disk read just
+ * like a page-cache page does.
+ */
 static unsigned long tmem_shrink_count(struct shrinker *shrinker,
 				       struct shrink_control *sc)
 {
-	return READ_ONCE(tmem_nr_lru);
+	unsigned long nr = READ_ONCE(tmem_nr_lru);
+	s64 stored = tmem_stat_read(TMEM_STAT_STORED_PAGES);
+	unsigned long used = tmem_used_pages();
+
+	if (stored > 0 && used < (u64)stored)
+		nr = mult_frac(nr, used, stored);
+	return nr;
 }
 
 static unsigned long tmem_shrink_scan(struct shrinker *shrinker,
@@ -160,6 +253,7 @@ int tmem_evict_init(void)
 	tmem_shrinker->count_objects = tmem_shrink_count;
 	tmem_shrinker->scan_objects = tmem_shrink_scan;
 	tmem_shrinker->batch = 128;
+	tmem_shrinker->seeks = TMEM_SEEKS;
 	shrinker_register(tmem_shrinker);
 	return 0;
 }
@@ -173,7 +267,7 @@ static struct shrinker tmem_shrinker = {
 	.count_objects = tmem_shrink_count,
 	.scan_objects = tmem_shrink_scan,
 	.batch = 128,
-	.seeks = DEFAULT_SEEKS,
+	.seeks = TMEM_SEEKS,
 };
 
 int tmem_evict_init(void)

@@ -25,6 +25,12 @@ module_param_named(max_pool_mb, tmem_max_pool_mb, uint, 0644);
 MODULE_PARM_DESC(max_pool_mb,
 		 "Pool cap in MiB, 0 for none (default); the smaller cap set applies");
 
+unsigned int tmem_replace_ratio = 8;
+EXPORT_SYMBOL_IF_KUNIT(tmem_replace_ratio);
+module_param_named(replace_ratio, tmem_replace_ratio, uint, 0644);
+MODULE_PARM_DESC(replace_ratio,
+		 "When the pool is full, one new page in this many replaces old ones, the others are rejected; 0 or 1: always (default 8)");
+
 unsigned int tmem_compress_threshold = 75;
 EXPORT_SYMBOL_IF_KUNIT(tmem_compress_threshold);
 module_param_named(compress_threshold, tmem_compress_threshold, uint, 0644);
@@ -123,9 +129,15 @@ static int __init tmem_init(void)
 		return ret;
 	}
 	tmem_nr_uuids = ret;
-	ret = tmem_store_init();
+	ret = tmem_dedup_init();
 	if (ret)
 		return ret;
+	ret = tmem_pool_init();
+	if (ret)
+		goto out_dedup;
+	ret = tmem_store_init();
+	if (ret)
+		goto out_pool;
 	tmem_stats_init();
 	ret = tmem_evict_init();
 	if (ret)
@@ -143,6 +155,10 @@ out_evict:
 out_stats:
 	tmem_stats_exit();
 	tmem_store_exit();
+out_pool:
+	tmem_pool_exit();
+out_dedup:
+	tmem_dedup_exit();
 	return ret;
 }
 
@@ -154,6 +170,8 @@ static void __exit tmem_exit(void)
 	tmem_destroy_all_pools();
 	tmem_stats_exit();
 	tmem_store_exit();
+	tmem_pool_exit();
+	tmem_dedup_exit();
 }
 
 module_init(tmem_init);

@@ -6,12 +6,24 @@
  * Every structure here is protected by tmem_lock (see tmem.h).  The slow
  * work of an operation (compressing, decompressing, checksumming) runs
  * outside the lock; a get takes a reference on the blob it reads.
+ *
+ * Flushing a big object and destroying a pool take O(1) (or O(log n))
+ * under the lock: the object leaves its pool's tree, the pool leaves the
+ * pool table, so nothing of theirs can be found any more; the reaper, a
+ * work item in process context, then frees their entries in batches,
+ * releasing the lock between batches.  A pool id is free again as soon as
+ * its pool leaves the table: lookups go through the table and entries
+ * point to their pool, so a new pool with the same id never sees the old
+ * one's pages.  Ids are handed out round-robin all the same, so a stale
+ * id held by mistake does not name a new pool at once.
  */
 
 #include <linux/err.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 
 #include "tmem.h"
 
@@ -26,9 +38,24 @@ static struct tmem_pool *tmem_pools[TMEM_MAX_POOLS];
 static const struct tmem_oid tmem_no_oid;
 /* The next dedup domain for a shared pool (tmem_lock). */
 static u64 tmem_next_domain = 1;
+/* Where the search for a free pool id starts (tmem_lock). */
+static int tmem_next_id;
 
-/* Entries removed per lock hold when a pool is destroyed. */
-#define TMEM_DESTROY_BATCH	256
+/* Flushed objects and destroyed pools the reaper empties (tmem_lock). */
+static LIST_HEAD(tmem_dead_objs);
+static LIST_HEAD(tmem_dying_pools);
+
+static struct kmem_cache *tmem_entry_cache;
+static struct kmem_cache *tmem_obj_cache;
+
+static void tmem_reap_fn(struct work_struct *work);
+static DECLARE_WORK(tmem_reap_work, tmem_reap_fn);
+
+/*
+ * Entries removed per lock hold by the reaper; an object with at most
+ * this many is flushed at once, a bigger one by the reaper.
+ */
+#define TMEM_REAP_BATCH		64
 
 static struct tmem_pool *tmem_pool_locked(int pool_id)
 {
@@ -88,7 +115,10 @@ static struct tmem_obj *tmem_obj_insert_locked(struct tmem_pool *pool,
 	if (!new)
 		return NULL;
 	new->entries = RB_ROOT;
+	INIT_LIST_HEAD(&new->dead_node);
 	new->pool = pool;
+	new->nr_pages = 0;
+	new->dead = false;
 	new->oid = *oid;
 	rb_link_node(&new->node, parent, link);
 	rb_insert_color(&new->node, &pool->objs);
@@ -131,12 +161,53 @@ static void tmem_entry_insert_locked(struct tmem_obj *obj,
 	e->obj = obj;
 	rb_link_node(&e->node, parent, link);
 	rb_insert_color(&e->node, &obj->entries);
+	obj->nr_pages++;
 	obj->pool->nr_pages++;
 	tmem_stat_inc(TMEM_STAT_STORED_PAGES);
 	if (!e->blob)
 		tmem_stat_inc(TMEM_STAT_SAME_FILLED_PAGES);
 	if (!(obj->pool->flags & TMEM_POOL_PERSISTENT))
 		tmem_lru_add_locked(e);
+}
+
+/*
+ * Entries and objects are counted in the memory the pool cap bounds
+ * (tmem_meta_add()), from allocation to free.
+ */
+static struct tmem_entry *tmem_entry_alloc(void)
+{
+	struct tmem_entry *e = kmem_cache_zalloc(tmem_entry_cache, TMEM_GFP);
+
+	if (e) {
+		INIT_LIST_HEAD(&e->lru);
+		tmem_meta_add(kmem_cache_size(tmem_entry_cache));
+	}
+	return e;
+}
+
+static void tmem_entry_free(struct tmem_entry *e)
+{
+	if (!e)
+		return;
+	tmem_meta_add(-(long)kmem_cache_size(tmem_entry_cache));
+	kmem_cache_free(tmem_entry_cache, e);
+}
+
+static struct tmem_obj *tmem_obj_alloc(void)
+{
+	struct tmem_obj *obj = kmem_cache_alloc(tmem_obj_cache, TMEM_GFP);
+
+	if (obj)
+		tmem_meta_add(kmem_cache_size(tmem_obj_cache));
+	return obj;
+}
+
+static void tmem_obj_free(struct tmem_obj *obj)
+{
+	if (!obj)
+		return;
+	tmem_meta_add(-(long)kmem_cache_size(tmem_obj_cache));
+	kmem_cache_free(tmem_obj_cache, obj);
 }
 
 /* Free an entry that is in no tree, with its reference on its blob. */
@@ -147,14 +218,14 @@ static void tmem_entry_free_locked(struct tmem_entry *e)
 			e->blob->owner = NULL;
 		tmem_blob_put_locked(e->blob);
 	}
-	kfree(e);
+	tmem_entry_free(e);
 }
 
 /* Free an entry that never was visible, with its blob (never staged). */
 static void tmem_entry_discard(struct tmem_entry *e)
 {
-	kfree(e->blob);
-	kfree(e);
+	tmem_blob_free(e->blob);
+	tmem_entry_free(e);
 }
 
 /* Unlink @e from its object and the LRU and free it; the object stays. */
@@ -164,6 +235,7 @@ static void tmem_entry_remove_locked(struct tmem_entry *e)
 
 	rb_erase(&e->node, &obj->entries);
 	tmem_lru_del_locked(e);
+	obj->nr_pages--;
 	obj->pool->nr_pages--;
 	tmem_stat_dec(TMEM_STAT_STORED_PAGES);
 	if (!e->blob)
@@ -171,12 +243,27 @@ static void tmem_entry_remove_locked(struct tmem_entry *e)
 	tmem_entry_free_locked(e);
 }
 
+/* Free a live object once it has no entry; the reaper frees dead ones. */
 static void tmem_obj_free_if_empty_locked(struct tmem_obj *obj)
 {
-	if (!RB_EMPTY_ROOT(&obj->entries))
+	if (!RB_EMPTY_ROOT(&obj->entries) || obj->dead)
 		return;
 	rb_erase(&obj->node, &obj->pool->objs);
-	kfree(obj);
+	tmem_obj_free(obj);
+}
+
+/* Remove up to @max entries of @obj; the number removed. */
+static unsigned int tmem_obj_empty_locked(struct tmem_obj *obj,
+					  unsigned int max)
+{
+	unsigned int n = 0;
+	struct rb_node *en;
+
+	while (n < max && (en = rb_first(&obj->entries))) {
+		tmem_entry_remove_locked(rb_entry(en, struct tmem_entry, node));
+		n++;
+	}
+	return n;
 }
 
 /**
@@ -228,6 +315,21 @@ static struct tmem_pool *tmem_find_shared_locked(const uuid_t *uuid)
 	return NULL;
 }
 
+/* A free pool id, round-robin, or -ENOSPC. */
+static int tmem_free_id_locked(void)
+{
+	int i, id;
+
+	for (i = 0; i < TMEM_MAX_POOLS; i++) {
+		id = (tmem_next_id + i) % TMEM_MAX_POOLS;
+		if (!tmem_pools[id]) {
+			tmem_next_id = (id + 1) % TMEM_MAX_POOLS;
+			return id;
+		}
+	}
+	return -ENOSPC;
+}
+
 /**
  * tmem_new_pool() - create a pool
  * @flags: TMEM_POOL_PERSISTENT and/or TMEM_POOL_SHARED
@@ -251,6 +353,7 @@ int tmem_new_pool(u32 flags, const uuid_t *uuid)
 	if (!pool)
 		return -ENOMEM;
 	pool->objs = RB_ROOT;
+	INIT_LIST_HEAD(&pool->dying_node);
 	pool->flags = flags;
 	pool->users = 1;
 	if (uuid)
@@ -266,12 +369,9 @@ int tmem_new_pool(u32 flags, const uuid_t *uuid)
 		}
 		pool->domain = tmem_next_domain++;
 	}
-	for (id = 0; id < TMEM_MAX_POOLS && tmem_pools[id]; id++)
-		;
-	if (id == TMEM_MAX_POOLS) {
-		id = -ENOSPC;
+	id = tmem_free_id_locked();
+	if (id < 0)
 		goto unlock;
-	}
 	pool->id = id;
 	tmem_pools[id] = pool;
 	pool = NULL;
@@ -283,43 +383,84 @@ unlock:
 }
 EXPORT_SYMBOL_IF_KUNIT(tmem_new_pool);
 
-/* Remove up to TMEM_DESTROY_BATCH entries of @pool; false once empty. */
-static bool tmem_pool_empty_batch_locked(struct tmem_pool *pool)
+/*
+ * One batch of the reaper's work: up to TMEM_REAP_BATCH entries of flushed
+ * objects, then of destroyed pools, freeing each object and pool once
+ * empty.  Flushed objects go first, so by the time a pool is freed no
+ * flushed object (which points to it) is left.  Return: false once there
+ * is nothing left to do.
+ */
+static bool tmem_reap_batch(void)
 {
-	int n = 0;
+	unsigned int n = 0;
+	struct tmem_pool *pool;
+	struct tmem_obj *obj;
+	unsigned long flags;
+	struct rb_node *on;
 
-	while (n < TMEM_DESTROY_BATCH) {
-		struct rb_node *on = rb_first(&pool->objs);
-		struct tmem_obj *obj;
-		struct rb_node *en;
-
-		if (!on)
-			return false;
-		obj = rb_entry(on, struct tmem_obj, node);
-		while (n < TMEM_DESTROY_BATCH && (en = rb_first(&obj->entries))) {
-			tmem_entry_remove_locked(rb_entry(en, struct tmem_entry,
-							  node));
-			n++;
+	spin_lock_irqsave(&tmem_lock, flags);
+	while (n < TMEM_REAP_BATCH) {
+		obj = list_first_entry_or_null(&tmem_dead_objs, struct tmem_obj,
+					       dead_node);
+		if (obj) {
+			n += tmem_obj_empty_locked(obj, TMEM_REAP_BATCH - n);
+			if (RB_EMPTY_ROOT(&obj->entries)) {
+				list_del(&obj->dead_node);
+				tmem_obj_free(obj);
+			}
+			continue;
 		}
-		tmem_obj_free_if_empty_locked(obj);
+		pool = list_first_entry_or_null(&tmem_dying_pools,
+						struct tmem_pool, dying_node);
+		if (!pool)
+			break;
+		on = rb_first(&pool->objs);
+		if (on) {
+			obj = rb_entry(on, struct tmem_obj, node);
+			n += tmem_obj_empty_locked(obj, TMEM_REAP_BATCH - n);
+			tmem_obj_free_if_empty_locked(obj);
+			continue;
+		}
+		list_del(&pool->dying_node);
+		kfree(pool);
 	}
-	return true;
+	spin_unlock_irqrestore(&tmem_lock, flags);
+	return n == TMEM_REAP_BATCH;
 }
+
+static void tmem_reap_fn(struct work_struct *work)
+{
+	while (tmem_reap_batch())
+		cond_resched();
+}
+
+/**
+ * tmem_reap_sync() - free every flushed object and destroyed pool now
+ *
+ * Context: process context, may sleep.
+ */
+void tmem_reap_sync(void)
+{
+	flush_work(&tmem_reap_work);
+	tmem_reap_fn(NULL);
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_reap_sync);
 
 /**
  * tmem_destroy_pool() - drop every page of a pool and destroy it
  * @pool_id: the pool
  *
- * A shared pool is destroyed when its last user destroys it.
+ * A shared pool is destroyed when its last user destroys it.  The pool
+ * leaves the pool table at once, so none of its pages can be found any
+ * more; the reaper frees them later, in process context.
  *
- * Context: any context but hard IRQ; takes tmem_lock in batches.
+ * Context: any context but hard IRQ; O(1) under tmem_lock.
  * Return: 0, or -ENOENT if there is no such pool.
  */
 int tmem_destroy_pool(int pool_id)
 {
 	struct tmem_pool *pool;
 	unsigned long flags;
-	bool more;
 
 	spin_lock_irqsave(&tmem_lock, flags);
 	pool = tmem_pool_locked(pool_id);
@@ -329,26 +470,21 @@ int tmem_destroy_pool(int pool_id)
 	}
 	tmem_stat_inc(TMEM_STAT_INVALIDATE_FSS);
 	trace_tmem_flush(pool_id, &tmem_no_oid, 0, TMEM_FLUSH_POOL);
-	if (--pool->users) {
-		spin_unlock_irqrestore(&tmem_lock, flags);
-		return 0;
+	if (!--pool->users) {
+		tmem_pools[pool_id] = NULL;
+		tmem_stat_dec(TMEM_STAT_POOLS);
+		list_add_tail(&pool->dying_node, &tmem_dying_pools);
+		queue_work(system_unbound_wq, &tmem_reap_work);
 	}
-	/* Unreachable by id from now on; the LRU may still evict from it. */
-	tmem_pools[pool_id] = NULL;
-	tmem_stat_dec(TMEM_STAT_POOLS);
-	do {
-		more = tmem_pool_empty_batch_locked(pool);
-		spin_unlock_irqrestore(&tmem_lock, flags);
-		spin_lock_irqsave(&tmem_lock, flags);
-	} while (more);
 	spin_unlock_irqrestore(&tmem_lock, flags);
-	kfree(pool);
 	return 0;
 }
 EXPORT_SYMBOL_IF_KUNIT(tmem_destroy_pool);
 
 /**
  * tmem_destroy_all_pools() - destroy every pool, whatever its users
+ *
+ * Returns once every page they held is freed.
  *
  * Context: module exit, no operation running.
  */
@@ -364,6 +500,36 @@ void tmem_destroy_all_pools(void)
 		spin_unlock_irqrestore(&tmem_lock, flags);
 		tmem_destroy_pool(id);
 	}
+	tmem_reap_sync();
+}
+
+/**
+ * tmem_pool_init() - make the slab caches of entries and objects
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int tmem_pool_init(void)
+{
+	tmem_entry_cache = KMEM_CACHE(tmem_entry, 0);
+	tmem_obj_cache = KMEM_CACHE(tmem_obj, 0);
+	if (!tmem_entry_cache || !tmem_obj_cache) {
+		kmem_cache_destroy(tmem_entry_cache);
+		kmem_cache_destroy(tmem_obj_cache);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * tmem_pool_exit() - free what tmem_pool_init() made
+ *
+ * Context: every pool destroyed and reaped.
+ */
+void tmem_pool_exit(void)
+{
+	cancel_work_sync(&tmem_reap_work);
+	kmem_cache_destroy(tmem_entry_cache);
+	kmem_cache_destroy(tmem_obj_cache);
 }
 
 /*
@@ -407,7 +573,8 @@ static int tmem_install(int pool_id, const struct tmem_oid *oid,
 	e->index = index;
 	if (e->blob) {
 		e->blob->domain = tmem_pool_private(pool) ? 0 : pool->domain;
-		if (tmem_stage_full_locked(e->blob->len)) {
+		e->blob->persistent = pool->flags & TMEM_POOL_PERSISTENT;
+		if (tmem_stage_full_locked(e->blob)) {
 			/* The worker is behind: do not pile up staged pages. */
 			tmem_obj_free_if_empty_locked(obj);
 			ret = -ENOSPC;
@@ -421,8 +588,53 @@ unlock:
 	spin_unlock_irqrestore(&tmem_lock, flags);
 	if (e)
 		tmem_entry_discard(e);
-	kfree(spare);
+	tmem_obj_free(spare);
+	if (tmem_over_cap())
+		tmem_store_kick();
 	return ret;
+}
+
+/*
+ * Incompressible files (media, archives, encrypted data) cost a
+ * compression attempt per page for nothing.  As btrfs stops compressing a
+ * file whose data does not compress, remember per CPU the last object put
+ * and how many of its pages in a row were incompressible: after
+ * TMEM_STREAK_SKIP of them only one page in TMEM_STREAK_PROBE is
+ * compressed, the others are rejected as incompressible at once.  A page
+ * that is stored, or a put to another object, starts over.  Pages of one
+ * file leave the page cache together, so the streaks are long.
+ */
+struct tmem_streak {
+	int pool_id;
+	struct tmem_oid oid;
+	unsigned int nr;
+};
+
+static DEFINE_PER_CPU(struct tmem_streak, tmem_streak) = { .pool_id = -1 };
+
+/**
+ * tmem_streak_reset() - forget every CPU's incompressible streak, for tests
+ */
+void tmem_streak_reset(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		per_cpu_ptr(&tmem_streak, cpu)->pool_id = -1;
+}
+EXPORT_SYMBOL_IF_KUNIT(tmem_streak_reset);
+
+/* Start or follow a streak; true if this page should not be compressed. */
+static bool tmem_streak_skip(struct tmem_streak *st, int pool_id,
+			     const struct tmem_oid *oid)
+{
+	if (st->pool_id != pool_id || tmem_oid_cmp(&st->oid, oid)) {
+		st->pool_id = pool_id;
+		st->oid = *oid;
+		st->nr = 0;
+	}
+	return st->nr >= TMEM_STREAK_SKIP &&
+	       (st->nr - TMEM_STREAK_SKIP) % TMEM_STREAK_PROBE;
 }
 
 /**
@@ -448,26 +660,31 @@ int tmem_put(int pool_id, const struct tmem_oid *oid, pgoff_t index,
 	int ret;
 
 	tmem_stat_inc(TMEM_STAT_PUTS);
-	spare = kmalloc(sizeof(*spare), TMEM_GFP);
-	e = kzalloc(sizeof(*e), TMEM_GFP);
-	if (!e || !spare) {
-		kfree(e);
-		e = NULL;
-		ret = -ENOMEM;
+	spare = tmem_obj_alloc();
+	e = tmem_entry_alloc();
+	if (e && spare) {
+		struct tmem_streak *st = get_cpu_ptr(&tmem_streak);
+
+		ret = tmem_store_page(page, e,
+				      tmem_streak_skip(st, pool_id, oid));
+		if (ret == -E2BIG)
+			st->nr++;
+		else if (!ret)
+			st->nr = 0;
+		put_cpu_ptr(&tmem_streak);
 	} else {
-		INIT_LIST_HEAD(&e->lru);
-		ret = tmem_store_page(page, e);
-		if (ret) {
-			kfree(e);
-			e = NULL;
-		}
+		ret = -ENOMEM;
+	}
+	if (ret) {
+		tmem_entry_free(e);
+		e = NULL;
 	}
 	if (ret)
 		tmem_install(pool_id, oid, index, NULL, spare);
 	else
 		ret = tmem_install(pool_id, oid, index, e, spare);
 	if (ret)
-		tmem_stat_inc(TMEM_STAT_REJECTED_PAGES);
+		tmem_stat_reject(ret);
 	trace_tmem_put(pool_id, oid, index, ret);
 	return ret;
 }
@@ -570,7 +787,10 @@ EXPORT_SYMBOL_IF_KUNIT(tmem_flush_page);
  * @pool_id: the pool
  * @oid: the object id
  *
- * Context: any context but hard IRQ.
+ * The object leaves its pool at once, so none of its pages can be found
+ * after this returns; a big object's pages are freed later by the reaper.
+ *
+ * Context: any context but hard IRQ; O(log n) under tmem_lock.
  * Return: the number of pages dropped.
  */
 int tmem_flush_object(int pool_id, const struct tmem_oid *oid)
@@ -578,7 +798,6 @@ int tmem_flush_object(int pool_id, const struct tmem_oid *oid)
 	struct tmem_pool *pool;
 	struct tmem_obj *obj = NULL;
 	unsigned long flags;
-	struct rb_node *n;
 	int nr = 0;
 
 	tmem_stat_inc(TMEM_STAT_INVALIDATE_INODES);
@@ -588,12 +807,16 @@ int tmem_flush_object(int pool_id, const struct tmem_oid *oid)
 	if (pool)
 		obj = tmem_obj_find_locked(pool, oid);
 	if (obj) {
-		while ((n = rb_first(&obj->entries))) {
-			tmem_entry_remove_locked(rb_entry(n, struct tmem_entry,
-							  node));
-			nr++;
+		nr = min_t(unsigned long, obj->nr_pages, INT_MAX);
+		if (obj->nr_pages <= TMEM_REAP_BATCH) {
+			tmem_obj_empty_locked(obj, TMEM_REAP_BATCH);
+			tmem_obj_free_if_empty_locked(obj);
+		} else {
+			rb_erase(&obj->node, &pool->objs);
+			obj->dead = true;
+			list_add_tail(&obj->dead_node, &tmem_dead_objs);
+			queue_work(system_unbound_wq, &tmem_reap_work);
 		}
-		tmem_obj_free_if_empty_locked(obj);
 	}
 	spin_unlock_irqrestore(&tmem_lock, flags);
 	return nr;

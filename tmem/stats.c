@@ -30,6 +30,10 @@ static const char * const tmem_stat_names[TMEM_NR_STATS] = {
 	[TMEM_STAT_SAME_FILLED_PAGES] = "same_filled_pages",
 	[TMEM_STAT_DEDUP_HITS] = "dedup_hits",
 	[TMEM_STAT_REJECTED_PAGES] = "rejected_pages",
+	[TMEM_STAT_REJECTED_INCOMPRESSIBLE] = "rejected_incompressible",
+	[TMEM_STAT_REJECTED_NOMEM] = "rejected_nomem",
+	[TMEM_STAT_REJECTED_BUSY] = "rejected_busy",
+	[TMEM_STAT_REJECTED_CAP] = "rejected_cap",
 	[TMEM_STAT_COMPRESSED_BYTES] = "compressed_bytes",
 	[TMEM_STAT_INTEGRITY_FAILURES] = "integrity_failures",
 	[TMEM_STAT_POOLS] = "pools",
@@ -43,6 +47,31 @@ static const char * const tmem_stat_names[TMEM_NR_STATS] = {
 void tmem_stat_add(enum tmem_stat stat, s64 delta)
 {
 	atomic64_add(delta, &tmem_stats[stat]);
+}
+
+/**
+ * tmem_stat_reject() - count a page that was not stored, and why
+ * @err: -E2BIG: incompressible; -ENOMEM: an allocation failed; -ENOSPC:
+ *       the store worker was too far behind; -EDQUOT: no room under the
+ *       cap; anything else (no such pool) counts only in the total
+ */
+void tmem_stat_reject(int err)
+{
+	tmem_stat_inc(TMEM_STAT_REJECTED_PAGES);
+	switch (err) {
+	case -E2BIG:
+		tmem_stat_inc(TMEM_STAT_REJECTED_INCOMPRESSIBLE);
+		break;
+	case -ENOMEM:
+		tmem_stat_inc(TMEM_STAT_REJECTED_NOMEM);
+		break;
+	case -ENOSPC:
+		tmem_stat_inc(TMEM_STAT_REJECTED_BUSY);
+		break;
+	case -EDQUOT:
+		tmem_stat_inc(TMEM_STAT_REJECTED_CAP);
+		break;
+	}
 }
 
 /**

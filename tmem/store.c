@@ -4,13 +4,21 @@
  * worker that moves staged blobs into zsmalloc or onto identical ones.
  *
  * A put stores its page in an entry at once: a fill value, or a staged
- * blob holding the compressed bytes in slab memory.  The worker, in
- * process context and without tmem_lock, later finds an identical adopted
- * blob (dedup) or copies the bytes into zsmalloc under the pool cap, and
- * repoints the entry under tmem_lock.  Blobs never change once made, so a
- * reader holding a reference needs no lock.  zsmalloc handles of blobs
- * that lose their last reference are freed by the worker (see tmem.h for
- * why never under tmem_lock or a caller's lock).
+ * blob holding the compressed bytes in slab memory (or a whole page for
+ * more than half a page of bytes).  The worker, in process context and
+ * without tmem_lock, later finds an identical adopted blob (dedup) or
+ * copies the bytes into zsmalloc under the pool cap, and repoints the
+ * entry under tmem_lock.  Blobs never change once made, so a reader
+ * holding a reference needs no lock.  zsmalloc handles of blobs that lose
+ * their last reference are freed by the worker (see tmem.h for why never
+ * under tmem_lock or a caller's lock).
+ *
+ * The cap bounds zsmalloc's pages plus every byte of metadata (entries,
+ * objects, blob headers) and of staged data (tmem_used_pages()).  Only
+ * the worker enforces it, so puts may go over it by at most the staging
+ * budget until the worker runs.  Over the cap, the worker evicts least
+ * recently used pages by bytes down to 1/16 below the cap, then compacts
+ * zsmalloc, so that it does not evict again for every page it stores.
  */
 
 #include <linux/crypto.h>
@@ -26,10 +34,19 @@
 
 #include "tmem.h"
 
-/* Staged bytes never exceed this, nor the pool cap. */
+/* Staged memory never exceeds this, nor a quarter of the cap ... */
 #define TMEM_STAGE_MAX		(16UL << 20)
-/* Attempts to make room under the cap for one blob. */
-#define TMEM_CAP_TRIES		64
+/* ... unless the cap is tiny: this much may always be staged. */
+#define TMEM_STAGE_MIN		(16 * PAGE_SIZE)
+/* Staged data of more bytes than this takes a whole page. */
+#define TMEM_STAGE_SLAB_MAX	(PAGE_SIZE / 2)
+/* Over the cap, evict down to this fraction below it ... */
+#define TMEM_CAP_SLACK		16
+/* ... in at most this many rounds of eviction and compaction. */
+#define TMEM_CAP_ROUNDS		4
+
+/* The worker's allocations: process context, but no reclaim for a cache. */
+#define TMEM_WORKER_GFP		(GFP_NOWAIT | __GFP_NOWARN)
 
 /**
  * struct tmem_pcpu - one CPU's compressor
@@ -53,10 +70,11 @@ struct tmem_comp {
 
 static struct tmem_comp *tmem_comp;
 static struct zs_pool *tmem_zs;
+static struct kmem_cache *tmem_blob_cache;
 
 /* Blobs waiting for the worker, oldest first (tmem_lock). */
 static LIST_HEAD(tmem_staged);
-/* Bytes held by staged blobs (tmem_lock). */
+/* Memory held by staged blobs not parked (tmem_lock). */
 static unsigned long tmem_staged_bytes;
 /* Unreferenced adopted blobs whose handle the worker must free (tmem_lock). */
 static LIST_HEAD(tmem_free_list);
@@ -202,26 +220,71 @@ bool tmem_page_same_filled(const void *ptr, unsigned long *value)
 }
 EXPORT_SYMBOL_IF_KUNIT(tmem_page_same_filled);
 
-/* A staged blob of the bytes @data, or NULL. */
-static struct tmem_blob *tmem_blob_staged(const void *data, unsigned int len,
-					  bool raw)
+/* The memory taken by the data of a staged blob of @len bytes. */
+static size_t tmem_stage_size(unsigned int len)
 {
-	struct tmem_blob *blob;
+	return len > TMEM_STAGE_SLAB_MAX ? PAGE_SIZE : kmalloc_size_roundup(len);
+}
 
-	blob = kmalloc(struct_size(blob, data, len), TMEM_GFP);
+/* The memory a blob takes outside zsmalloc, counted by tmem_meta_add(). */
+static size_t tmem_blob_mem(const struct tmem_blob *blob)
+{
+	size_t mem = kmem_cache_size(tmem_blob_cache);
+
+	if (blob->staged)
+		mem += tmem_stage_size(blob->len);
+	return mem;
+}
+
+static struct tmem_blob *tmem_blob_alloc(gfp_t gfp)
+{
+	struct tmem_blob *blob = kmem_cache_zalloc(tmem_blob_cache, gfp);
+
 	if (!blob)
 		return NULL;
 	INIT_HLIST_NODE(&blob->hnode);
 	INIT_LIST_HEAD(&blob->node);
-	blob->owner = NULL;
 	blob->refs = 1;
-	blob->hash = 0;
-	blob->domain = 0;
+	return blob;
+}
+
+/**
+ * tmem_blob_free() - free a blob, not in any list, and its staged data
+ * @blob: the blob, or NULL
+ */
+void tmem_blob_free(struct tmem_blob *blob)
+{
+	if (!blob)
+		return;
+	tmem_meta_add(-(long)tmem_blob_mem(blob));
+	if (blob->staged && blob->len > TMEM_STAGE_SLAB_MAX)
+		free_page((unsigned long)blob->data);
+	else if (blob->staged)
+		kfree(blob->data);
+	kmem_cache_free(tmem_blob_cache, blob);
+}
+
+/* A staged blob of the bytes @data, or NULL. */
+static struct tmem_blob *tmem_blob_staged(const void *data, unsigned int len,
+					  bool raw)
+{
+	struct tmem_blob *blob = tmem_blob_alloc(TMEM_GFP);
+
+	if (!blob)
+		return NULL;
+	if (len > TMEM_STAGE_SLAB_MAX)
+		blob->data = (void *)__get_free_page(TMEM_GFP);
+	else
+		blob->data = kmalloc(len, TMEM_GFP);
+	if (!blob->data) {
+		kmem_cache_free(tmem_blob_cache, blob);
+		return NULL;
+	}
 	blob->len = len;
 	blob->raw = raw;
 	blob->staged = true;
-	blob->handle = 0;
 	memcpy(blob->data, data, len);
+	tmem_meta_add(tmem_blob_mem(blob));
 	return blob;
 }
 
@@ -256,11 +319,14 @@ static int tmem_stage_page(const void *src, struct tmem_entry *e)
  * tmem_store_page() - fill an entry with a copy of a page
  * @page: the page
  * @e: the entry, not yet visible: gets a fill value or a staged blob
+ * @guess_incompressible: reject the page as incompressible without
+ *                        compressing it, unless it is same-filled
  *
  * Context: any context but hard IRQ; never sleeps.
  * Return: 0, -E2BIG for an incompressible page not stored raw, -ENOMEM.
  */
-int tmem_store_page(struct page *page, struct tmem_entry *e)
+int tmem_store_page(struct page *page, struct tmem_entry *e,
+		    bool guess_incompressible)
 {
 	void *src = kmap_local_page(page);
 	int ret = 0;
@@ -269,7 +335,11 @@ int tmem_store_page(struct page *page, struct tmem_entry *e)
 		e->csum = xxh64(src, PAGE_SIZE, 0);
 		e->has_csum = true;
 	}
-	if (!tmem_page_same_filled(src, &e->value))
+	if (tmem_page_same_filled(src, &e->value))
+		ret = 0;
+	else if (guess_incompressible && !READ_ONCE(tmem_store_raw))
+		ret = -E2BIG;
+	else
 		ret = tmem_stage_page(src, e);
 	kunmap_local(src);
 	return ret;
@@ -349,13 +419,14 @@ void tmem_blob_put_locked(struct tmem_blob *blob)
 	tmem_stat_add(TMEM_STAT_COMPRESSED_BYTES, -(s64)blob->len);
 	if (blob->staged) {
 		list_del(&blob->node);
-		tmem_staged_bytes -= blob->len;
-		kfree(blob);
+		if (!blob->parked)
+			tmem_staged_bytes -= tmem_blob_mem(blob);
+		tmem_blob_free(blob);
 		return;
 	}
 	tmem_dedup_remove_locked(blob);
 	list_add_tail(&blob->node, &tmem_free_list);
-	queue_work(system_unbound_wq, &tmem_store_work);
+	tmem_store_kick();
 }
 
 /**
@@ -372,20 +443,30 @@ void tmem_blob_put(struct tmem_blob *blob)
 }
 
 /**
- * tmem_stage_full_locked() - would @len more staged bytes be too many?
- * @len: the bytes
+ * tmem_stage_full_locked() - would one more staged blob be too many?
+ * @blob: the blob
  *
  * Context: tmem_lock held.
  * Return: true if the put must be rejected.
  */
-bool tmem_stage_full_locked(unsigned int len)
+bool tmem_stage_full_locked(const struct tmem_blob *blob)
 {
 	unsigned long cap = tmem_cap_pages();
 	unsigned long max = TMEM_STAGE_MAX;
 
-	if (cap < max >> PAGE_SHIFT)
-		max = cap << PAGE_SHIFT;
-	return tmem_staged_bytes + len > max;
+	if (cap / 4 < max >> PAGE_SHIFT)
+		max = max((cap / 4) << PAGE_SHIFT, TMEM_STAGE_MIN);
+	return tmem_staged_bytes + tmem_blob_mem(blob) > max;
+}
+
+/**
+ * tmem_store_kick() - have the worker run
+ *
+ * Context: any context but hard IRQ.
+ */
+void tmem_store_kick(void)
+{
+	queue_work(system_unbound_wq, &tmem_store_work);
 }
 
 /**
@@ -399,9 +480,9 @@ void tmem_stage_locked(struct tmem_blob *blob, struct tmem_entry *e)
 {
 	blob->owner = e;
 	list_add_tail(&blob->node, &tmem_staged);
-	tmem_staged_bytes += blob->len;
+	tmem_staged_bytes += tmem_blob_mem(blob);
 	tmem_stat_add(TMEM_STAT_COMPRESSED_BYTES, blob->len);
-	queue_work(system_unbound_wq, &tmem_store_work);
+	tmem_store_kick();
 }
 
 /**
@@ -420,7 +501,7 @@ void tmem_free_pending(void)
 	spin_unlock_irqrestore(&tmem_lock, flags);
 	list_for_each_entry_safe(blob, tmp, &list, node) {
 		zs_free(tmem_zs, blob->handle);
-		kfree(blob);
+		tmem_blob_free(blob);
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(tmem_free_pending);
@@ -435,51 +516,110 @@ static void tmem_zs_unmap(struct tmem_blob *blob)
 	zs_unmap_object(tmem_zs, blob->handle);
 }
 
-/* Allocate @len bytes in zsmalloc without going over the cap. */
-static unsigned long tmem_zs_alloc(unsigned int len)
-{
-	gfp_t gfp = TMEM_GFP | __GFP_HIGHMEM | __GFP_MOVABLE;
-	unsigned long handle;
-	int i;
+/*
+ * New pages a full pool still rejects before it evicts for new ones again
+ * (the store worker's; tmem_drain() may run it concurrently, hence atomic).
+ */
+static atomic_long_t tmem_replace_credit;
 
-	for (i = 0; i < TMEM_CAP_TRIES; i++) {
-		handle = zs_malloc(tmem_zs, len, gfp);
-		if (IS_ERR_VALUE(handle) || !handle)
-			return 0;
-		if (zs_get_total_pages(tmem_zs) <= tmem_cap_pages())
-			return handle;
-		zs_free(tmem_zs, handle);
-		if (!tmem_evict(1, TMEM_EVICT_CAP))
-			return 0;
+/*
+ * Bring the memory used to at most the cap less @need pages; when it has
+ * to evict, evict down to 1/TMEM_CAP_SLACK below that, by bytes, and
+ * compact zsmalloc.  For a new ephemeral page (@replace), a full pool evicts for only
+ * one page in replace_ratio, counted in the pages each round evicted,
+ * and rejects the others: an LRU gets no hit at all from a cyclic scan
+ * of more data than page cache and pool hold, whereas a pool that keeps
+ * most of what it has serves part of every pass; and a working set that
+ * moves still gets into the pool, a few times slower.
+ * Return: true if there is room.
+ */
+static bool tmem_make_room(unsigned long need, bool replace)
+{
+	unsigned long cap = tmem_cap_pages(), target, used, evicted = 0, nr;
+	unsigned int ratio = READ_ONCE(tmem_replace_ratio);
+	int round;
+
+	if (cap < need)
+		return false;
+	cap -= need;
+	if (tmem_used_pages() <= cap)
+		return true;
+	if (replace && ratio > 1 &&
+	    atomic_long_dec_if_positive(&tmem_replace_credit) >= 0)
+		return false;
+	target = cap - cap / TMEM_CAP_SLACK;
+	for (round = 0; round < TMEM_CAP_ROUNDS; round++) {
+		used = tmem_used_pages();
+		if (used <= target)
+			break;
+		nr = tmem_evict_bytes((used - target) << PAGE_SHIFT,
+				      TMEM_EVICT_CAP);
+		evicted += nr;
+		if (!nr)
+			break;
 		tmem_free_pending();
+		zs_compact(tmem_zs);
 	}
+	if (replace && ratio > 1)
+		atomic_long_set(&tmem_replace_credit, evicted * (ratio - 1));
+	return tmem_used_pages() <= cap;
+}
+
+/*
+ * Allocate @len bytes in zsmalloc without going over the cap.  Return: the
+ * handle, or 0 with *@err set to -EDQUOT (no room) or -ENOMEM.
+ */
+static unsigned long tmem_zs_alloc(unsigned int len, bool replace, int *err)
+{
+	/*
+	 * Process context without locks: a new zspage may reclaim a little
+	 * (no retries), which trades page cache for compressed pages.
+	 */
+	gfp_t gfp = GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN |
+		    __GFP_HIGHMEM | __GFP_MOVABLE;
+	unsigned long handle;
+
+	*err = -EDQUOT;
+	/* A new zspage may be needed: room for one page at least. */
+	if (!tmem_make_room(1, replace))
+		return 0;
+	handle = zs_malloc(tmem_zs, len, gfp);
+	if (IS_ERR_VALUE(handle) || !handle) {
+		*err = -ENOMEM;
+		return 0;
+	}
+	if (tmem_used_pages() <= tmem_cap_pages() || tmem_make_room(0, false))
+		return handle;
+	zs_free(tmem_zs, handle);
 	return 0;
 }
 
-/* An adopted copy of the staged blob @b, with one reference, or NULL. */
-static struct tmem_blob *tmem_adopt(struct tmem_blob *b, u64 hash)
+/*
+ * An adopted copy of the staged blob @b, with one reference, or NULL with
+ * *@err set to why.
+ */
+static struct tmem_blob *tmem_adopt(struct tmem_blob *b, u64 hash, int *err)
 {
 	struct tmem_blob *z;
 	void *dst;
 
-	z = kzalloc(sizeof(*z), TMEM_GFP);
+	*err = -ENOMEM;
+	z = tmem_blob_alloc(TMEM_WORKER_GFP);
 	if (!z)
 		return NULL;
-	z->handle = tmem_zs_alloc(b->len);
+	z->handle = tmem_zs_alloc(b->len, !b->persistent, err);
 	if (!z->handle) {
-		kfree(z);
+		kmem_cache_free(tmem_blob_cache, z);
 		return NULL;
 	}
 	dst = zs_map_object(tmem_zs, z->handle, ZS_MM_WO);
 	memcpy(dst, b->data, b->len);
 	zs_unmap_object(tmem_zs, z->handle);
-	INIT_HLIST_NODE(&z->hnode);
-	INIT_LIST_HEAD(&z->node);
-	z->refs = 1;
 	z->hash = hash;
 	z->domain = b->domain;
 	z->len = b->len;
 	z->raw = b->raw;
+	tmem_meta_add(tmem_blob_mem(z));
 	tmem_stat_add(TMEM_STAT_COMPRESSED_BYTES, z->len);
 	return z;
 }
@@ -490,16 +630,16 @@ static void tmem_commit(struct tmem_blob *b)
 	struct tmem_blob *z = NULL;
 	struct tmem_entry *e;
 	unsigned long flags;
-	bool dup = false;
+	int err = 0;
 	u64 hash;
+	bool dup;
 
 	hash = tmem_hash(b->data, b->len);
-	if (READ_ONCE(tmem_dedup)) {
+	if (READ_ONCE(tmem_dedup))
 		z = tmem_dedup_find(b, hash, tmem_zs_map, tmem_zs_unmap);
-		dup = z;
-	}
+	dup = !!z;
 	if (!z)
-		z = tmem_adopt(b, hash);
+		z = tmem_adopt(b, hash, &err);
 
 	spin_lock_irqsave(&tmem_lock, flags);
 	e = b->owner;
@@ -515,9 +655,16 @@ static void tmem_commit(struct tmem_blob *b)
 	} else if (e && !(e->obj->pool->flags & TMEM_POOL_PERSISTENT)) {
 		/* No room under the cap: an ephemeral page may go. */
 		tmem_entry_drop_locked(e);
-		tmem_stat_inc(TMEM_STAT_REJECTED_PAGES);
+		tmem_stat_reject(err);
+	} else if (e && !b->parked) {
+		/*
+		 * A persistent page that found no room stays staged, counted
+		 * under the cap but no longer in the staging budget, which
+		 * it would otherwise exhaust for good.
+		 */
+		b->parked = true;
+		tmem_staged_bytes -= tmem_blob_mem(b);
 	}
-	/* A persistent page that found no room stays staged. */
 	if (z)
 		tmem_blob_put_locked(z);
 	spin_unlock_irqrestore(&tmem_lock, flags);
@@ -530,6 +677,8 @@ static void tmem_store_fn(struct work_struct *work)
 
 	for (;;) {
 		tmem_free_pending();
+		if (tmem_over_cap())
+			tmem_make_room(0, false);
 		spin_lock_irqsave(&tmem_lock, flags);
 		b = list_first_entry_or_null(&tmem_staged, struct tmem_blob,
 					     node);
@@ -554,6 +703,7 @@ static void tmem_store_fn(struct work_struct *work)
  */
 void tmem_drain(void)
 {
+	tmem_reap_sync();
 	flush_work(&tmem_store_work);
 	tmem_store_fn(NULL);
 }
@@ -594,12 +744,19 @@ int tmem_store_init(void)
 		       PTR_ERR(tmem_comp));
 		return PTR_ERR(tmem_comp);
 	}
+	tmem_blob_cache = KMEM_CACHE(tmem_blob, 0);
+	if (!tmem_blob_cache)
+		goto out_comp;
 	tmem_zs = zs_create_pool("tmem");
-	if (!tmem_zs) {
-		tmem_comp_destroy(tmem_comp);
-		return -ENOMEM;
-	}
+	if (!tmem_zs)
+		goto out_cache;
 	return 0;
+
+out_cache:
+	kmem_cache_destroy(tmem_blob_cache);
+out_comp:
+	tmem_comp_destroy(tmem_comp);
+	return -ENOMEM;
 }
 
 /**
@@ -613,5 +770,6 @@ void tmem_store_exit(void)
 	tmem_free_pending();
 	WARN_ON(!list_empty(&tmem_staged));
 	zs_destroy_pool(tmem_zs);
+	kmem_cache_destroy(tmem_blob_cache);
 	tmem_comp_destroy(tmem_comp);
 }

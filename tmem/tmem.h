@@ -13,9 +13,11 @@
  * process context without our lock or any caller's lock held: from the
  * store worker, the shrinker, get and module exit.
  *
- * A put compresses the page into a staged blob (kmalloc) that is visible
- * at once; the store worker later moves it into zsmalloc, or points the
- * entry at an identical blob already there (dedup), under the pool cap.
+ * A put compresses the page into a staged blob (kmalloc or a page) that
+ * is visible at once; the store worker later moves it into zsmalloc, or
+ * points the entry at an identical blob already there (dedup), under the
+ * pool cap.  Big flushes and pool destruction unlink in O(1) under the
+ * lock and leave the freeing to the reaper (pool.c).
  */
 #ifndef _TMEM_H
 #define _TMEM_H
@@ -32,15 +34,24 @@
 #include <kunit/visibility.h>
 #endif
 
+/* Before 6.1: a bound on the kmalloc() bucket a size falls in. */
+#ifdef TMEM_NO_KMALLOC_SIZE_ROUNDUP
+#include <linux/log2.h>
+#define kmalloc_size_roundup(size)	roundup_pow_of_two(size)
+#endif
+
 #define TMEM_MAX_POOLS		256
 #define TMEM_OID_WORDS		6
 #define TMEM_MAX_SHARED_UUIDS	16
 
 /*
  * Allocations on the put path run with IRQs off under the i_pages lock:
- * no reclaim, no retries, no reserves, no warnings.
+ * no direct reclaim, no retries, no reserves, no warnings; but waking
+ * kswapd is allowed in atomic context, and without it a put that finds
+ * free memory at the watermark fails without anyone making room.
  */
-#define TMEM_GFP	(__GFP_NORETRY | __GFP_NOWARN | __GFP_NOMEMALLOC)
+#define TMEM_GFP	(__GFP_KSWAPD_RECLAIM | __GFP_NORETRY | __GFP_NOWARN | \
+			 __GFP_NOMEMALLOC)
 
 /* Pool flags. */
 #define TMEM_POOL_PERSISTENT	BIT(0)	/* never evicted */
@@ -67,9 +78,14 @@ struct tmem_oid {
  *          pool (set under tmem_lock before the blob is visible)
  * @len: number of stored bytes (immutable)
  * @raw: the bytes are the page itself, not compressed (immutable)
- * @staged: the bytes are in @data, else in zsmalloc at @handle (immutable)
+ * @staged: the bytes are at @data, else in zsmalloc at @handle (immutable)
+ * @persistent: staged blobs only: of a persistent pool's page (set under
+ *              tmem_lock before the blob is visible)
+ * @parked: staged blob of a persistent page that found no room in
+ *          zsmalloc: it stays staged, outside the staging budget (tmem_lock)
  * @handle: zsmalloc handle (immutable)
- * @data: the bytes of a staged blob (immutable)
+ * @data: the bytes of a staged blob: a whole page when @len is more than
+ *        half a page, else a kmalloc() buffer (immutable)
  */
 struct tmem_blob {
 	struct hlist_node hnode;
@@ -81,8 +97,10 @@ struct tmem_blob {
 	unsigned int len;
 	bool raw;
 	bool staged;
+	bool persistent;
+	bool parked;
 	unsigned long handle;
-	u8 data[];
+	void *data;
 };
 
 /**
@@ -109,21 +127,28 @@ struct tmem_entry {
 
 /**
  * struct tmem_obj - the pages of one object id in a pool (tmem_lock)
- * @node: in the pool's object tree, by @oid
+ * @node: in the pool's object tree, by @oid, until flushed
+ * @dead_node: once flushed, in the list of objects the reaper empties
  * @entries: its pages, by index
  * @pool: the pool
+ * @nr_pages: entries in @entries
+ * @dead: flushed: out of the pool's tree, freed only by the reaper
  * @oid: the object id
  */
 struct tmem_obj {
 	struct rb_node node;
+	struct list_head dead_node;
 	struct rb_root entries;
 	struct tmem_pool *pool;
+	unsigned long nr_pages;
+	bool dead;
 	struct tmem_oid oid;
 };
 
 /**
  * struct tmem_pool - a pool; every field under tmem_lock
  * @objs: its objects, by object id
+ * @dying_node: once destroyed, in the list of pools the reaper empties
  * @id: its index in the pool table
  * @flags: TMEM_POOL_*
  * @uuid: shared pools: the UUID their users present
@@ -133,6 +158,7 @@ struct tmem_obj {
  */
 struct tmem_pool {
 	struct rb_root objs;
+	struct list_head dying_node;
 	int id;
 	u32 flags;
 	uuid_t uuid;
@@ -147,6 +173,7 @@ extern spinlock_t tmem_lock;
 extern char *tmem_compressor;
 extern unsigned int tmem_max_pool_percent;
 extern unsigned int tmem_max_pool_mb;
+extern unsigned int tmem_replace_ratio;
 extern unsigned int tmem_compress_threshold;
 extern bool tmem_store_raw;
 extern bool tmem_dedup;
@@ -163,7 +190,18 @@ int tmem_get(int pool_id, const struct tmem_oid *oid, pgoff_t index,
 int tmem_flush_page(int pool_id, const struct tmem_oid *oid, pgoff_t index);
 int tmem_flush_object(int pool_id, const struct tmem_oid *oid);
 void tmem_destroy_all_pools(void);
+void tmem_reap_sync(void);
+int tmem_pool_init(void);
+void tmem_pool_exit(void);
 void tmem_entry_drop_locked(struct tmem_entry *e);
+void tmem_streak_reset(void);
+
+/*
+ * After this many incompressible pages in a row of one object, a CPU
+ * compresses only one page of it in TMEM_STREAK_PROBE (pool.c).
+ */
+#define TMEM_STREAK_SKIP	16
+#define TMEM_STREAK_PROBE	16
 struct tmem_entry *tmem_lookup_locked(int pool_id, const struct tmem_oid *oid,
 				      pgoff_t index);
 
@@ -176,13 +214,16 @@ int tmem_comp_compress(struct tmem_comp *comp, const void *src, void *dst,
 int tmem_comp_decompress(struct tmem_comp *comp, const void *src,
 			 unsigned int slen, void *dst);
 bool tmem_page_same_filled(const void *ptr, unsigned long *value);
-int tmem_store_page(struct page *page, struct tmem_entry *e);
+int tmem_store_page(struct page *page, struct tmem_entry *e,
+		    bool guess_incompressible);
 int tmem_load_page(const struct tmem_entry *e, struct page *page);
 void tmem_blob_get_locked(struct tmem_blob *blob);
 void tmem_blob_put_locked(struct tmem_blob *blob);
 void tmem_blob_put(struct tmem_blob *blob);
+void tmem_blob_free(struct tmem_blob *blob);
 void tmem_stage_locked(struct tmem_blob *blob, struct tmem_entry *e);
-bool tmem_stage_full_locked(unsigned int len);
+bool tmem_stage_full_locked(const struct tmem_blob *blob);
+void tmem_store_kick(void);
 void tmem_free_pending(void);
 void tmem_drain(void);
 unsigned long tmem_pool_pages(void);
@@ -199,13 +240,19 @@ void tmem_dedup_remove_locked(struct tmem_blob *blob);
 struct tmem_blob *tmem_dedup_find(const struct tmem_blob *staged, u64 hash,
 				  void *(*map)(struct tmem_blob *),
 				  void (*unmap)(struct tmem_blob *));
+int tmem_dedup_init(void);
+void tmem_dedup_exit(void);
 
 /* evict.c: LRU, cap, shrinker. */
 void tmem_lru_add_locked(struct tmem_entry *e);
 void tmem_lru_del_locked(struct tmem_entry *e);
 void tmem_lru_touch_locked(struct tmem_entry *e);
 unsigned long tmem_cap_pages(void);
+void tmem_meta_add(long bytes);
+unsigned long tmem_used_pages(void);
+bool tmem_over_cap(void);
 unsigned long tmem_evict(unsigned long nr, int reason);
+unsigned long tmem_evict_bytes(unsigned long bytes, int reason);
 int tmem_evict_init(void);
 void tmem_evict_exit(void);
 
@@ -234,6 +281,10 @@ enum tmem_stat {
 	TMEM_STAT_SAME_FILLED_PAGES,
 	TMEM_STAT_DEDUP_HITS,
 	TMEM_STAT_REJECTED_PAGES,
+	TMEM_STAT_REJECTED_INCOMPRESSIBLE,
+	TMEM_STAT_REJECTED_NOMEM,
+	TMEM_STAT_REJECTED_BUSY,
+	TMEM_STAT_REJECTED_CAP,
 	TMEM_STAT_COMPRESSED_BYTES,
 	TMEM_STAT_INTEGRITY_FAILURES,
 	TMEM_STAT_POOLS,
@@ -255,6 +306,8 @@ static inline void tmem_stat_dec(enum tmem_stat stat)
 	tmem_stat_add(stat, -1);
 }
 
+void tmem_stat_reject(int err);
+
 /* main.c: the shared-pool policy. */
 bool tmem_shared_allowed(const uuid_t *uuid);
 int tmem_parse_uuids(const char *list, uuid_t *uuids, int max);
@@ -274,7 +327,7 @@ static inline void tmem_cleancache_exit(void)
 }
 #endif
 
-/* testhooks.c (only with CONFIG_KUNIT) */
+/* testhooks.c (only built with the KUnit test) */
 struct tmem_peek {
 	bool same_filled;
 	bool staged;

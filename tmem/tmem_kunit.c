@@ -6,8 +6,11 @@
  * compressor, incompressible pages and integrity checking.
  *
  * The cases use pools of their own and compare statistics before and
- * after, so they do not depend on what else tmem holds.  The tunables a
- * case changes are put back by a KUnit action, even when it fails.
+ * after.  Statistics, the LRU, the cap and the tunables are global, so the
+ * cases only run while tmem has no pool but theirs: with a filesystem
+ * using tmem through cleancache, they are skipped (and say why) rather
+ * than disturb it or be disturbed.  The tunables a case changes are put
+ * back by its exit, even when it fails.
  */
 
 #include <kunit/test.h>
@@ -36,7 +39,7 @@ struct tmem_test {
 	int nr_pools;
 	struct rnd_state rnd;
 	/* Saved tunables. */
-	unsigned int threshold;
+	unsigned int threshold, replace_ratio;
 	bool store_raw, dedup, integrity;
 	unsigned long cap;
 };
@@ -107,8 +110,13 @@ static int tmem_test_get(struct kunit *test, int pool,
 
 static int tmem_test_init(struct kunit *test)
 {
+	s64 pools = tmem_stat_read(TMEM_STAT_POOLS);
 	struct tmem_test *t;
 	int i;
+
+	if (pools)
+		kunit_skip(test, "%lld tmem pools in use: cases change global state",
+			   pools);
 
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, t);
@@ -124,6 +132,8 @@ static int tmem_test_init(struct kunit *test)
 	t->dedup = tmem_dedup;
 	t->integrity = tmem_integrity;
 	t->cap = tmem_cap_override;
+	t->replace_ratio = tmem_replace_ratio;
+	tmem_streak_reset();
 	test->priv = t;
 	return 0;
 }
@@ -133,6 +143,8 @@ static void tmem_test_exit(struct kunit *test)
 	struct tmem_test *t = test->priv;
 	int i;
 
+	if (!t)
+		return;
 	for (i = 0; i < t->nr_pools; i++)
 		tmem_destroy_pool(t->pools[i]);
 	tmem_drain();
@@ -141,6 +153,7 @@ static void tmem_test_exit(struct kunit *test)
 	tmem_dedup = t->dedup;
 	tmem_integrity = t->integrity;
 	tmem_cap_override = t->cap;
+	tmem_replace_ratio = t->replace_ratio;
 	tmem_set_hash_fn(NULL);
 	for (i = 0; i < TMEM_TEST_PAGES; i++)
 		if (t->pages[i])
@@ -198,7 +211,8 @@ static void tmem_test_put_get_flush(struct kunit *test)
 					    NULL), -ENOENT);
 	KUNIT_EXPECT_NE(test, tmem_put(pool, &tmem_test_oid, 0, t->pages[0]),
 			0);
-	KUNIT_EXPECT_EQ(test, tmem_destroy_pool(pool), -ENOENT);
+	KUNIT_EXPECT_EQ(test, tmem_destroy_pool(-1), -ENOENT);
+	KUNIT_EXPECT_EQ(test, tmem_destroy_pool(TMEM_MAX_POOLS), -ENOENT);
 	KUNIT_EXPECT_EQ(test, tmem_test_get(test, -1, &tmem_test_oid, 0,
 					    NULL), -ENOENT);
 	KUNIT_EXPECT_EQ(test, tmem_test_get(test, TMEM_MAX_POOLS,
@@ -267,7 +281,7 @@ static void tmem_test_coherency(struct kunit *test)
 {
 	struct tmem_test *t = test->priv;
 	int pool = tmem_test_pool(test, 0, NULL);
-	s64 rejected;
+	s64 rejected, incompressible;
 
 	tmem_test_fill_text(t, t->pages[0], 1);
 	tmem_test_fill_text(t, t->pages[1], 2);
@@ -294,10 +308,14 @@ static void tmem_test_coherency(struct kunit *test)
 			0);
 	tmem_drain();
 	rejected = tmem_stat_read(TMEM_STAT_REJECTED_PAGES);
+	incompressible = tmem_stat_read(TMEM_STAT_REJECTED_INCOMPRESSIBLE);
 	KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, 1, t->pages[2]),
 			-E2BIG);
 	KUNIT_EXPECT_EQ(test, tmem_stat_read(TMEM_STAT_REJECTED_PAGES) -
 			rejected, 1);
+	KUNIT_EXPECT_EQ(test,
+			tmem_stat_read(TMEM_STAT_REJECTED_INCOMPRESSIBLE) -
+			incompressible, 1);
 	KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool, &tmem_test_oid, 1,
 					    NULL), -ENOENT);
 	/* ... and the object it was the last page of is gone. */
@@ -526,8 +544,10 @@ static void tmem_test_cap(struct kunit *test)
 
 	tmem_evict(ULONG_MAX, TMEM_EVICT_SHRINKER);
 	tmem_drain();
-	cap = tmem_pool_pages() + 16;
+	cap = tmem_used_pages() + 16;
 	tmem_cap_override = cap;
+	/* Plain LRU: every new page replaces old ones. */
+	tmem_replace_ratio = 1;
 	/* Pages of about half a page compressed: 64 need about 32 pages. */
 	tmem_store_raw = true;
 	evictions = tmem_stat_read(TMEM_STAT_EVICTIONS);
@@ -538,7 +558,8 @@ static void tmem_test_cap(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, i,
 					       t->pages[i]), 0);
 		tmem_drain();
-		KUNIT_EXPECT_LE(test, tmem_pool_pages(), cap);
+		/* zsmalloc and every byte of metadata, under the cap. */
+		KUNIT_EXPECT_LE(test, tmem_used_pages(), cap);
 	}
 	KUNIT_EXPECT_GT(test, tmem_stat_read(TMEM_STAT_EVICTIONS) - evictions,
 			0);
@@ -552,6 +573,187 @@ static void tmem_test_cap(struct kunit *test)
 		hits += !tmem_test_get(test, pool, &tmem_test_oid, i,
 				       t->pages[i]);
 	KUNIT_EXPECT_LT(test, hits, TMEM_TEST_PAGES - 2);
+}
+
+/*
+ * replace_ratio: a full pool evicts for one new page in that many and
+ * rejects the others, so it keeps most of what it holds.
+ */
+static void tmem_test_cap_replace(struct kunit *test)
+{
+	struct tmem_test *t = test->priv;
+	int pool = tmem_test_pool(test, 0, NULL);
+	s64 rejected, evictions;
+	unsigned long cap;
+	int i, ret, old = 0;
+
+	tmem_evict(ULONG_MAX, TMEM_EVICT_SHRINKER);
+	tmem_drain();
+	cap = tmem_used_pages() + 16;
+	tmem_cap_override = cap;
+	tmem_replace_ratio = 8;
+	tmem_store_raw = true;
+	rejected = tmem_stat_read(TMEM_STAT_REJECTED_CAP);
+	evictions = tmem_stat_read(TMEM_STAT_EVICTIONS);
+	for (i = 0; i < TMEM_TEST_PAGES; i++) {
+		tmem_test_fill_text(t, t->pages[i], i);
+		prandom_bytes_state(&t->rnd, tmem_test_addr(t->pages[i]),
+				    PAGE_SIZE / 2);
+		/* Staged at once; the worker may reject it later. */
+		ret = tmem_put(pool, &tmem_test_oid, i, t->pages[i]);
+		KUNIT_EXPECT_EQ(test, ret, 0);
+		tmem_drain();
+		KUNIT_EXPECT_LE(test, tmem_used_pages(), cap);
+	}
+	/* Full: some pages were evicted, more new ones were turned away ... */
+	KUNIT_EXPECT_GT(test, tmem_stat_read(TMEM_STAT_EVICTIONS) - evictions,
+			0);
+	KUNIT_EXPECT_GT(test, tmem_stat_read(TMEM_STAT_REJECTED_CAP) -
+			rejected, tmem_stat_read(TMEM_STAT_EVICTIONS) -
+			evictions);
+	/* ... and pages of the first half are still there, intact. */
+	for (i = 1; i < TMEM_TEST_PAGES / 2; i++)
+		old += !tmem_test_get(test, pool, &tmem_test_oid, i,
+				      t->pages[i]);
+	KUNIT_EXPECT_GT(test, old, 0);
+}
+
+/*
+ * After a streak of incompressible pages of one object, its next pages
+ * are rejected without compressing them, but same-filled pages are
+ * still stored, and other objects are not affected.
+ */
+static void tmem_test_incompressible_streak(struct kunit *test)
+{
+	struct tmem_test *t = test->priv;
+	int pool = tmem_test_pool(test, 0, NULL);
+	int i, round, idx = 0;
+
+	tmem_store_raw = false;
+	tmem_test_fill_text(t, t->pages[1], 1);
+	memset(tmem_test_addr(t->pages[2]), 0, PAGE_SIZE);
+	/* The streaks are per CPU. */
+	migrate_disable();
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < TMEM_STREAK_SKIP; i++) {
+			tmem_test_fill_random(t, t->pages[0]);
+			KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid,
+						       idx++, t->pages[0]),
+					-E2BIG);
+		}
+		if (round) {
+			/* Another object's pages are compressed. */
+			KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid2,
+						       0, t->pages[1]), 0);
+			break;
+		}
+		/* Compressible, but guessed not: its object's data is not. */
+		KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, idx++,
+					       t->pages[1]), -E2BIG);
+		/* A same-filled page is stored, and ends the streak. */
+		KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, idx++,
+					       t->pages[2]), 0);
+		KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, idx,
+					       t->pages[1]), 0);
+		KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool,
+						    &tmem_test_oid, idx++,
+						    t->pages[1]), 0);
+	}
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool, &tmem_test_oid2, 0,
+					    t->pages[1]), 0);
+}
+
+#define TMEM_TEST_BIG	200
+
+/* Fill a page, put it at @index; what a big object is made of. */
+static void tmem_test_put_text(struct kunit *test, int pool,
+			       const struct tmem_oid *oid, pgoff_t index)
+{
+	struct tmem_test *t = test->priv;
+
+	tmem_test_fill_text(t, t->pages[0], index);
+	KUNIT_ASSERT_EQ(test, tmem_put(pool, oid, index, t->pages[0]), 0);
+}
+
+/*
+ * A big object and a pool are gone as soon as they are flushed or
+ * destroyed, though the reaper frees their pages later.
+ */
+static void tmem_test_flush_big(struct kunit *test)
+{
+	struct tmem_test *t = test->priv;
+	int pool = tmem_test_pool(test, 0, NULL);
+	s64 stored = tmem_stat_read(TMEM_STAT_STORED_PAGES);
+	s64 pools = tmem_stat_read(TMEM_STAT_POOLS);
+	int other, i;
+
+	for (i = 0; i < TMEM_TEST_BIG; i++)
+		tmem_test_put_text(test, pool, &tmem_test_oid, i);
+	tmem_test_put_text(test, pool, &tmem_test_oid2, 1);
+	KUNIT_EXPECT_EQ(test, tmem_flush_object(pool, &tmem_test_oid),
+			TMEM_TEST_BIG);
+	for (i = 0; i < TMEM_TEST_BIG; i += 7)
+		KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool, &tmem_test_oid,
+						    i, NULL), -ENOENT);
+	/* The same object id again is a new object. */
+	tmem_test_put_text(test, pool, &tmem_test_oid, 3);
+	KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool, &tmem_test_oid, 3,
+					    t->pages[0]), 0);
+	tmem_drain();
+	KUNIT_EXPECT_EQ(test, tmem_stat_read(TMEM_STAT_STORED_PAGES) - stored,
+			1);
+	tmem_test_fill_text(t, t->pages[1], 1);
+	KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool, &tmem_test_oid2, 1,
+					    t->pages[1]), 0);
+
+	/* A destroyed pool: its pages unreachable at once, freed later. */
+	other = tmem_new_pool(0, NULL);
+	KUNIT_ASSERT_GE(test, other, 0);
+	for (i = 0; i < TMEM_TEST_BIG; i++)
+		tmem_test_put_text(test, other, &tmem_test_oid, i);
+	KUNIT_EXPECT_EQ(test, tmem_destroy_pool(other), 0);
+	KUNIT_EXPECT_EQ(test, tmem_test_get(test, other, &tmem_test_oid, 0,
+					    NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, tmem_stat_read(TMEM_STAT_POOLS), pools);
+	/* Ids go round: the next pool does not get the one just freed. */
+	i = tmem_test_pool(test, 0, NULL);
+	KUNIT_EXPECT_NE(test, i, other);
+	tmem_drain();
+	KUNIT_EXPECT_EQ(test, tmem_stat_read(TMEM_STAT_STORED_PAGES), stored);
+}
+
+/*
+ * Persistent pages that find no room in zsmalloc stay staged, but do not
+ * use up the staging budget: ephemeral puts still get in.
+ */
+static void tmem_test_persistent_no_room(struct kunit *test)
+{
+	struct tmem_test *t = test->priv;
+	int persist = tmem_test_pool(test, TMEM_POOL_PERSISTENT, NULL);
+	int pool = tmem_test_pool(test, 0, NULL);
+	struct tmem_peek peek;
+	int i;
+
+	/* Raw pages, more than the staging budget of a tiny cap holds. */
+	tmem_store_raw = true;
+	tmem_dedup = false;
+	tmem_cap_override = 1;
+	for (i = 0; i < 32; i++) {
+		tmem_test_fill_random(t, t->pages[i]);
+		KUNIT_ASSERT_EQ(test, tmem_put(persist, &tmem_test_oid, i,
+					       t->pages[i]), 0);
+		tmem_drain();
+	}
+	KUNIT_ASSERT_EQ(test, tmem_peek(persist, &tmem_test_oid, 0, &peek), 0);
+	KUNIT_EXPECT_TRUE(test, peek.staged);
+	tmem_test_fill_text(t, t->pages[40], 40);
+	KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, 0, t->pages[40]),
+			0);
+	for (i = 0; i < 32; i++)
+		KUNIT_EXPECT_EQ(test, tmem_test_get(test, persist,
+						    &tmem_test_oid, i,
+						    t->pages[i]), 0);
 }
 
 static void tmem_test_compressors(struct kunit *test)
@@ -877,7 +1079,7 @@ static void tmem_test_stress(struct kunit *test)
 	atomic_set(&s.running, TMEM_STRESS_THREADS);
 	init_completion(&s.done);
 	/* A small cap, so the worker evicts as well. */
-	tmem_cap_override = tmem_pool_pages() + 8;
+	tmem_cap_override = tmem_used_pages() + 8;
 	tmem_dedup = true;
 
 	th = kunit_kcalloc(test, TMEM_STRESS_THREADS, sizeof(*th),
@@ -923,8 +1125,12 @@ static struct kunit_case tmem_test_cases[] = {
 	KUNIT_CASE(tmem_test_lru),
 	KUNIT_CASE(tmem_test_lru_shared_hit),
 	KUNIT_CASE(tmem_test_cap),
+	KUNIT_CASE(tmem_test_cap_replace),
+	KUNIT_CASE(tmem_test_flush_big),
+	KUNIT_CASE(tmem_test_persistent_no_room),
 	KUNIT_CASE(tmem_test_compressors),
 	KUNIT_CASE(tmem_test_incompressible),
+	KUNIT_CASE(tmem_test_incompressible_streak),
 	KUNIT_CASE(tmem_test_integrity),
 	KUNIT_CASE(tmem_test_stats),
 	KUNIT_CASE(tmem_test_irq_safe_caller),

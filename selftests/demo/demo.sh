@@ -39,4 +39,10 @@ if [ -f "$extra/pvlock.ko" ]; then
 		sed 's/^/  pvlock stat: /'
 	modprobe -r pvlock_torture
 fi
-echo "== tmem: lands with its issue"
+
+echo
+if [ -f "$extra/tmem.ko" ]; then
+	echo "== tmem: next, in a smaller guest with a disk"
+else
+	echo "== tmem: not in this tree yet"
+fi

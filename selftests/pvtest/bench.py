@@ -11,13 +11,14 @@ import fnmatch
 import json
 import os
 
-from . import bench_pvlock, bench_virtio_serial, build
+from . import bench_pvlock, bench_tmem, bench_virtio_serial, build
 from .paths import OUT
 
 # module -> function(image) -> [result, ...]
 BENCHMARKS = {
     'virtio_serial': bench_virtio_serial.bench,
     'pvlock': bench_pvlock.bench,
+    'tmem': bench_tmem.bench,
 }
 
 

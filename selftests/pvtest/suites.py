@@ -109,6 +109,19 @@ SUITES = [
     # then unloading tmem, which must free everything it held.
     Suite('tmem.kunit', ['kunit:tmem_kunit', 'unload:tmem'],
           machine=Machine(smp=2, timeout=300), module='tmem'),
+    # tmem behind ext4 on the virtio-blk disk: data read back after
+    # eviction, no stale data after overwrite, truncate, hole punch,
+    # O_DIRECT write, inode reuse or umount; the statistics, the pool cap,
+    # and unload/reload under readers (selftests/tmem/tmem_test.c).
+    Suite('tmem.ext4', ['load:tmem', 'ksft:tmem_test', 'unload:tmem'],
+          machine=Machine(mem=512, disk_mb=256, timeout=600),
+          module='tmem', append='pvguest.timeout=540'),
+    # fsx-style random operations checked against a model, in a small
+    # guest with frequent evictions (selftests/tmem/tmem_fsx_test.c).
+    # About 4 minutes alone under TCG, 7 with the host's CPUs busy.
+    Suite('tmem.fsx', ['load:tmem', 'ksft:tmem_fsx_test', 'unload:tmem'],
+          machine=Machine(mem=256, disk_mb=64, timeout=900),
+          module='tmem', append='pvguest.timeout=840'),
 
     # Deliberate failures, each of which the harness must report.
     Suite('fixture.kunit', ['kunit:pvguest_fixture_kunit'], fixture=True),

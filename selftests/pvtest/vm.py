@@ -69,6 +69,9 @@ class Machine:
     controllers: list = field(default_factory=list)
     disk: str = ''
     disk_mb: int = 0
+    # Extra -drive options for the disk, e.g. QEMU block throttling
+    # ('throttling.bps-read=...,throttling.iops-read=...').
+    disk_opts: str = ''
     timeout: int = 300
 
     def ports(self):
@@ -143,8 +146,10 @@ class Guest:
         for ctrl in m.controllers:
             cmd += ctrl.args(self.dir)
         if m.disk:
-            cmd += ['-drive', 'file=%s,if=none,id=disk0,format=raw' % m.disk,
-                    '-device', 'virtio-blk-pci,drive=disk0']
+            drive = 'file=%s,if=none,id=disk0,format=raw' % m.disk
+            if m.disk_opts:
+                drive += ',' + m.disk_opts
+            cmd += ['-drive', drive, '-device', 'virtio-blk-pci,drive=disk0']
         return cmd
 
     def start(self):
