@@ -29,6 +29,7 @@
  */
 #include <linux/delay.h>
 #include <linux/idr.h>
+#include <linux/mutex.h>
 #include <linux/printk.h>
 #include <linux/slab.h>
 #include <linux/virtio_config.h>
@@ -69,6 +70,13 @@ struct vser_hvc {
 static DEFINE_SPINLOCK(vser_hvc_lock);
 static LIST_HEAD(vser_hvc_list);
 static DEFINE_IDA(vser_hvc_ida);
+/*
+ * Serialises our hvc_alloc() calls: the first one starts hvc (khvcd, the
+ * tty driver), and a concurrent second one (another device's control
+ * work, or a probe) would not wait for that and could kick a khvcd that
+ * does not exist yet.
+ */
+static DEFINE_MUTEX(vser_hvc_alloc_mutex);
 
 /* spin_trylock(), retried for at most VSER_HVC_LOCK_WAIT_US. */
 static bool vser_hvc_trylock(spinlock_t *lock)
@@ -366,7 +374,9 @@ int vser_hvc_add(struct vser_port *port)
 	list_add_tail(&con->node, &vser_hvc_list);
 	spin_unlock_irq(&vser_hvc_lock);
 
+	mutex_lock(&vser_hvc_alloc_mutex);
 	hp = hvc_alloc(con->vtermno, 0, &vser_hv_ops, PAGE_SIZE);
+	mutex_unlock(&vser_hvc_alloc_mutex);
 	if (IS_ERR(hp)) {
 		err = PTR_ERR(hp);
 		spin_lock_irq(&vser_hvc_lock);
