@@ -12,9 +12,10 @@
  * tty write with its spinlock held, from printk with interrupts off, and
  * during a panic on a CPU that stopped the others.  So:
  *
- * - every lock is taken with a trylock, retried for a bounded time: a
- *   printk issued while one of them is held on this CPU, or a lock held
- *   by a CPU stopped by a panic, costs dropped output, never a hang;
+ * - every lock is taken with a trylock, retried for a bounded time
+ *   (vser_hvc_lock_wait()): a printk issued while one of them is held
+ *   on this CPU, or a lock held by a CPU stopped by a panic, costs
+ *   dropped output, never a hang;
  * - put_chars never waits for the host for more than
  *   %VSER_HVC_TX_WAIT_US, and not at all again until the host has
  *   consumed a buffer: output the host does not take is dropped and
@@ -78,61 +79,41 @@ static DEFINE_IDA(vser_hvc_ida);
  */
 static DEFINE_MUTEX(vser_hvc_alloc_mutex);
 
-/* spin_trylock(), retried for at most VSER_HVC_LOCK_WAIT_US. */
-static bool vser_hvc_trylock(spinlock_t *lock)
+/*
+ * Lock waits: callers loop on spin_trylock(), calling this between tries;
+ * false once *@us reaches VSER_HVC_LOCK_WAIT_US.
+ */
+static bool vser_hvc_lock_wait(unsigned int *us)
 {
-	unsigned int us;
-
-	for (us = 0; us < VSER_HVC_LOCK_WAIT_US; us++) {
-		if (spin_trylock(lock))
-			return true;
-		udelay(1);
-	}
-	return spin_trylock(lock);
+	if (*us >= VSER_HVC_LOCK_WAIT_US)
+		return false;
+	(*us)++;
+	udelay(1);
+	return true;
 }
 
-/*
- * The console with @vtermno, vser_hvc_lock held (and interrupts off) on
- * success; NULL with nothing held otherwise.
- */
-static struct vser_hvc *vser_hvc_get(u32 vtermno, unsigned long *flags)
-	__cond_acquires(&vser_hvc_lock)
+/* The console with @vtermno, or NULL; the caller holds vser_hvc_lock. */
+static struct vser_hvc *vser_hvc_find(u32 vtermno)
 {
 	struct vser_hvc *con;
 
-	local_irq_save(*flags);
-	if (!vser_hvc_trylock(&vser_hvc_lock)) {
-		local_irq_restore(*flags);
-		return NULL;
-	}
 	list_for_each_entry(con, &vser_hvc_list, node)
 		if (con->vtermno == vtermno)
 			return con;
-	spin_unlock_irqrestore(&vser_hvc_lock, *flags);
 	return NULL;
 }
 
-static void vser_hvc_put(unsigned long flags)
-	__releases(&vser_hvc_lock)
+/* Copy what the port received to @buf; 0 if its lock stayed taken. */
+static size_t vser_hvc_read(struct vser_port *port, u8 *buf, size_t count)
 {
-	spin_unlock_irqrestore(&vser_hvc_lock, flags);
-}
-
-static ssize_t vser_hvc_get_chars(u32 vtermno, u8 *buf, size_t count)
-{
-	struct vser_port *port;
-	struct vser_hvc *con;
+	unsigned int us = 0;
 	struct vser_buf *rb;
-	unsigned long flags;
 	bool kick = false;
 	size_t copied = 0, n;
 
-	con = vser_hvc_get(vtermno, &flags);
-	if (!con)
-		return -EPIPE;
-	port = con->port;
-	if (!vser_hvc_trylock(&port->rx_lock))
-		goto out;
+	while (!spin_trylock(&port->rx_lock))
+		if (!vser_hvc_lock_wait(&us))
+			return 0;
 	while (copied < count &&
 	       (rb = list_first_entry_or_null(&port->rx_ready,
 					      struct vser_buf, list))) {
@@ -149,9 +130,28 @@ static ssize_t vser_hvc_get_chars(u32 vtermno, u8 *buf, size_t count)
 	if (kick)
 		virtqueue_kick(port->in_vq);
 	spin_unlock(&port->rx_lock);
-out:
-	vser_hvc_put(flags);
 	return copied;
+}
+
+static ssize_t vser_hvc_get_chars(u32 vtermno, u8 *buf, size_t count)
+{
+	unsigned int us = 0;
+	struct vser_hvc *con;
+	unsigned long flags;
+	ssize_t ret = -EPIPE;
+
+	local_irq_save(flags);
+	while (!spin_trylock(&vser_hvc_lock)) {
+		if (!vser_hvc_lock_wait(&us)) {
+			local_irq_restore(flags);
+			return 0;
+		}
+	}
+	con = vser_hvc_find(vtermno);
+	if (con)
+		ret = vser_hvc_read(con->port, buf, count);
+	spin_unlock_irqrestore(&vser_hvc_lock, flags);
+	return ret;
 }
 
 /* A free slot the queue has room for; the caller holds tx_lock. */
@@ -182,10 +182,12 @@ static size_t vser_hvc_send(struct vser_hvc *con, const u8 *buf,
 	void *page;
 
 	count = min_t(size_t, count, PAGE_SIZE);
-	if (!vser_hvc_trylock(&port->tx_lock))
-		return 0;
+	while (!spin_trylock(&port->tx_lock))
+		if (!vser_hvc_lock_wait(&us))
+			return 0;
 	if (!port->out_vq || !port->tx)
 		goto unlock;
+	us = 0;
 	for (;;) {
 		if (vser_tx_reclaim(port))
 			con->stalled = false;
@@ -240,19 +242,29 @@ static void vser_hvc_emerg(struct vser_hvc *con, const u8 *buf,
  */
 static ssize_t vser_hvc_put_chars(u32 vtermno, const u8 *buf, size_t count)
 {
+	unsigned int us = 0;
 	struct vser_hvc *con;
 	unsigned long flags;
 	size_t sent;
 
-	con = vser_hvc_get(vtermno, &flags);
-	if (!con)
+	local_irq_save(flags);
+	while (!spin_trylock(&vser_hvc_lock)) {
+		if (!vser_hvc_lock_wait(&us)) {
+			local_irq_restore(flags);
+			return 0;
+		}
+	}
+	con = vser_hvc_find(vtermno);
+	if (!con) {
+		spin_unlock_irqrestore(&vser_hvc_lock, flags);
 		return -ENODEV;
+	}
 	sent = vser_hvc_send(con, buf, count);
 	if (!sent && oops_in_progress && con->emerg) {
 		vser_hvc_emerg(con, buf, count);
 		sent = count;
 	}
-	vser_hvc_put(flags);
+	spin_unlock_irqrestore(&vser_hvc_lock, flags);
 	return sent;
 }
 
@@ -303,8 +315,7 @@ static void vser_hvc_size_work(struct work_struct *work)
 					     cols, rows, why);
 		return;
 	}
-	hvc_resize(con->hp, (struct winsize){ .ws_col = cols,
-					      .ws_row = rows });
+	hvc_resize(con->hp, (struct winsize){ .ws_col = cols, .ws_row = rows });
 }
 
 /**

@@ -6,8 +6,9 @@
  * single-port controller (max_ports=1: no multiport), each backed by a
  * host socket.  Each must be a /dev/hvcN that carries data both ways,
  * with the kernel booted with console=hvc0 (so one of them is also the
- * kernel console, fed the whole log when it registers).  Last, the consoles are unplugged while open
- * and while a reader is blocked in read().
+ * kernel console, fed the whole log when it registers).  Last, the
+ * consoles are unplugged while open and while a reader is blocked in
+ * read().
  */
 #include <errno.h>
 #include <fcntl.h>
