@@ -74,6 +74,32 @@ int vser_name_check(const char *name, size_t len, const char **why)
 EXPORT_SYMBOL_IF_KUNIT(vser_name_check);
 
 /**
+ * vser_resize_check() - check a console size from the device.
+ * @cols: columns
+ * @rows: rows
+ * @why:  set to the reason when the size is refused
+ *
+ * Used for RESIZE messages and for the F_SIZE config fields: both must
+ * be 1 to %VSER_CON_MAX_DIM.  The payload is cols then rows, as VIRTIO
+ * 5.3.6.2 (struct virtio_console_resize) lays it out.
+ *
+ * Return: 0 if the size is acceptable, -EINVAL otherwise.
+ */
+int vser_resize_check(u16 cols, u16 rows, const char **why)
+{
+	if (!cols || !rows) {
+		*why = "console size with zero columns or rows";
+		return -EINVAL;
+	}
+	if (cols > VSER_CON_MAX_DIM || rows > VSER_CON_MAX_DIM) {
+		*why = "console size larger than 4096 columns or rows";
+		return -EINVAL;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(vser_resize_check);
+
+/**
  * vser_ctrl_parse() - parse and check one control message.
  * @buf:           the bytes the device wrote, in a %VSER_CTRL_BUF_SIZE
  *                 buffer
@@ -84,7 +110,7 @@ EXPORT_SYMBOL_IF_KUNIT(vser_name_check);
  *
  * Checks what can be checked without the device's state: the used
  * length against the buffer and the header, the event, the value of
- * PORT_OPEN, the payload of RESIZE and PORT_NAME.
+ * PORT_OPEN, the payload of RESIZE (vser_resize_check()) and PORT_NAME.
  * Events only a driver sends (DEVICE_READY, PORT_READY) are refused.
  *
  * Return: 0, or -EINVAL when the message must be dropped.
@@ -128,7 +154,7 @@ int vser_ctrl_parse(const void *buf, size_t len, bool little_endian,
 		}
 		msg->cols = vser_get16(p + hdr, little_endian);
 		msg->rows = vser_get16(p + hdr + 2, little_endian);
-		return 0;
+		return vser_resize_check(msg->cols, msg->rows, why);
 	case VIRTIO_CONSOLE_PORT_NAME:
 		msg->name = (const char *)p + hdr;
 		/* QEMU sends the terminating NUL; a name stops at the first. */
@@ -373,17 +399,10 @@ static void vser_ctrl_handle(struct vser_device *vsdev,
 		vser_port_unplug(port, false);
 		break;
 	case VSER_CTRL_CONSOLE:
-		spin_lock_irq(&port->lock);
-		port->console = true;
-		spin_unlock_irq(&port->lock);
-		dev_warn_ratelimited(dev, "port %u is a console port: hvc consoles are not supported yet; port refused\n",
-				     msg->id);
-		/* The spec wants this answer even though no hvc is there. */
-		vser_ctrl_send(vsdev, msg->id, VIRTIO_CONSOLE_PORT_OPEN, 1);
+		vser_port_make_console(port);
 		break;
 	case VSER_CTRL_RESIZE:
-		dev_dbg(dev, "port %u: resize to %u columns, %u rows ignored (not a console)\n",
-			msg->id, msg->cols, msg->rows);
+		vser_hvc_resize(port, msg->cols, msg->rows);
 		break;
 	case VSER_CTRL_OPEN:
 		vser_port_set_host(port, msg->value);

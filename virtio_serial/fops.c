@@ -55,7 +55,7 @@ static int vser_open(struct inode *inode, struct file *file)
 		port->guest_connected = true;
 	spin_unlock_irq(&port->lock);
 	if (err == -ENXIO && port->console)
-		dev_warn_ratelimited(port->dev, "port %u is a console: hvc consoles are not supported yet; open refused\n",
+		dev_warn_ratelimited(port->dev, "port %u is a console (/dev/hvcN when the kernel has hvc): open refused\n",
 				     port->id);
 	if (err)
 		goto put_port;

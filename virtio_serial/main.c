@@ -196,8 +196,11 @@ static int vser_probe(struct virtio_device *vdev)
 	if (err)
 		goto unregister_chrdev;
 	if (!vsdev->multiport) {
+		/* The only port is a console (VIRTIO 5.3.6.1): hvc, if any. */
 		mutex_lock(&vsdev->ctrl_mutex);
 		err = vser_port_add(vsdev, 0);
+		if (!err)
+			vser_port_make_console(vsdev->ports[0]);
 		mutex_unlock(&vsdev->ctrl_mutex);
 	} else {
 		err = vser_ctrl_start(vsdev);
@@ -257,8 +260,15 @@ static const struct virtio_device_id vser_id_table[] = {
 };
 MODULE_DEVICE_TABLE(virtio, vser_id_table);
 
+static void vser_config_changed(struct virtio_device *vdev)
+{
+	vser_hvc_config_changed(vdev->priv);
+}
+
 static const unsigned int vser_features[] = {
+	VIRTIO_CONSOLE_F_SIZE,
 	VIRTIO_CONSOLE_F_MULTIPORT,
+	VIRTIO_CONSOLE_F_EMERG_WRITE,
 };
 
 static struct virtio_driver vser_driver = {
@@ -268,6 +278,7 @@ static struct virtio_driver vser_driver = {
 	.id_table = vser_id_table,
 	.probe = vser_probe,
 	.remove = vser_remove,
+	.config_changed = vser_config_changed,
 #ifdef CONFIG_PM_SLEEP
 	.freeze = vser_freeze,
 	.restore = vser_restore,

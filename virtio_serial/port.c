@@ -169,11 +169,6 @@ static struct vser_port *vser_port_alloc(struct vser_device *vsdev, u32 id)
 	spin_lock_irq(&port->tx_lock);
 	vser_tx_set_queue(port, vsdev->vqs[rx + 1]);
 	spin_unlock_irq(&port->tx_lock);
-	/*
-	 * Without multiport the only port is a console (VIRTIO 5.3.6.1), as
-	 * upstream drives it through hvc: refused until hvc support lands.
-	 */
-	port->console = !vsdev->multiport;
 	return port;
 }
 
@@ -392,6 +387,8 @@ void vser_port_unplug(struct vser_port *port, bool reset)
 	spin_lock_irq(&vsdev->ports_lock);
 	vsdev->ports[port->id] = NULL;
 	spin_unlock_irq(&vsdev->ports_lock);
+	/* Hangs up an open /dev/hvcN while the queues are still there. */
+	vser_hvc_del(port);
 
 	xa_erase_irq(&vser_devt_map, port->dev->devt);
 	spin_lock_irq(&port->lock);
@@ -494,4 +491,30 @@ void vser_port_set_host(struct vser_port *port, bool connected)
 	wake_up_interruptible(&port->waitq);
 	vser_port_notify(port, connected ? POLL_OUT : POLL_HUP);
 	schedule_delayed_work(&port->host_uevent, VSER_UEVENT_DELAY);
+}
+
+/**
+ * vser_port_make_console() - the device says the port is a console.
+ * @port: the port; the caller holds the device's ctrl_mutex
+ *
+ * Its char device can no longer be opened (as upstream); it becomes an
+ * hvc terminal when the kernel has hvc (CONFIG_HVC_DRIVER), and is
+ * refused with a warning otherwise.  The device gets PORT_OPEN(1) either
+ * way, as VIRTIO 5.3.6.2 asks.
+ */
+void vser_port_make_console(struct vser_port *port)
+{
+	int err;
+
+	spin_lock_irq(&port->lock);
+	port->console = true;
+	spin_unlock_irq(&port->lock);
+	err = vser_hvc_add(port);
+	if (err == -EOPNOTSUPP)
+		dev_warn(port->dev, "port %u is a console port, but this kernel has no hvc (CONFIG_HVC_DRIVER): port refused\n",
+			 port->id);
+	else if (err)
+		dev_warn(port->dev, "port %u: console not registered with hvc: %d; port refused\n",
+			 port->id, err);
+	vser_ctrl_send(port->vsdev, port->id, VIRTIO_CONSOLE_PORT_OPEN, 1);
 }

@@ -99,6 +99,76 @@ static void vser_test_resize(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, "RESIZE shorter than its payload", why);
 }
 
+/* The payload is cols then rows (VIRTIO 5.3.6.2), in the device's order. */
+static void vser_test_resize_big_endian(struct kunit *test)
+{
+	u8 buf[12] = { 0, 0, 0, 0, 0, VIRTIO_CONSOLE_RESIZE, 0, 0,
+		       0, 80, 0, 25 };
+	struct vser_ctrl_msg msg;
+	const char *why;
+
+	KUNIT_ASSERT_EQ(test, 0, vser_ctrl_parse(buf, 12, false, &msg, &why));
+	KUNIT_EXPECT_EQ(test, 80, msg.cols);
+	KUNIT_EXPECT_EQ(test, 25, msg.rows);
+	/* The same bytes read little-endian: 20480 columns, refused. */
+	KUNIT_EXPECT_EQ(test, -EINVAL, vser_ctrl_parse(buf, 12, true, &msg, &why));
+}
+
+/* Sizes a device must not send: zero, or more than VSER_CON_MAX_DIM. */
+static void vser_test_resize_bounds(struct kunit *test)
+{
+	static const u16 bad[][2] = {
+		{ 0, 0 }, { 0, 25 }, { 80, 0 },
+		{ VSER_CON_MAX_DIM + 1, 25 }, { 80, VSER_CON_MAX_DIM + 1 },
+		{ 0xffff, 0xffff },
+	};
+	static const u16 good[][2] = {
+		{ 1, 1 }, { 80, 25 }, { VSER_CON_MAX_DIM, VSER_CON_MAX_DIM },
+	};
+	struct vser_ctrl_msg msg;
+	__le16 size[2];
+	const char *why;
+	u8 buf[16];
+	size_t len, i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		size[0] = cpu_to_le16(bad[i][0]);
+		size[1] = cpu_to_le16(bad[i][1]);
+		len = mkmsg(buf, 0, VIRTIO_CONSOLE_RESIZE, 0, size, sizeof(size));
+		why = NULL;
+		KUNIT_EXPECT_EQ_MSG(test, -EINVAL,
+				    vser_ctrl_parse(buf, len, true, &msg, &why),
+				    "%ux%u", bad[i][0], bad[i][1]);
+		KUNIT_EXPECT_NOT_NULL(test, why);
+		KUNIT_EXPECT_EQ(test, -EINVAL,
+				vser_resize_check(bad[i][0], bad[i][1], &why));
+	}
+	KUNIT_EXPECT_EQ(test, -EINVAL, vser_resize_check(0, 0, &why));
+	KUNIT_EXPECT_STREQ(test, "console size with zero columns or rows", why);
+	KUNIT_EXPECT_EQ(test, -EINVAL, vser_resize_check(5000, 10, &why));
+	KUNIT_EXPECT_STREQ(test, "console size larger than 4096 columns or rows",
+			   why);
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		size[0] = cpu_to_le16(good[i][0]);
+		size[1] = cpu_to_le16(good[i][1]);
+		len = mkmsg(buf, 7, VIRTIO_CONSOLE_RESIZE, 0, size, sizeof(size));
+		KUNIT_ASSERT_EQ(test, 0,
+				vser_ctrl_parse(buf, len, true, &msg, &why));
+		KUNIT_EXPECT_EQ(test, 7, msg.id);
+		KUNIT_EXPECT_EQ(test, good[i][0], msg.cols);
+		KUNIT_EXPECT_EQ(test, good[i][1], msg.rows);
+		KUNIT_EXPECT_EQ(test, 0,
+				vser_resize_check(good[i][0], good[i][1], &why));
+	}
+	/* Trailing bytes after the payload are ignored, as for any event. */
+	size[0] = cpu_to_le16(100);
+	size[1] = cpu_to_le16(30);
+	len = mkmsg(buf, 1, VIRTIO_CONSOLE_RESIZE, 0, size, sizeof(size));
+	KUNIT_EXPECT_EQ(test, 0, vser_ctrl_parse(buf, len + 4, true, &msg, &why));
+	KUNIT_EXPECT_EQ(test, 100, msg.cols);
+	KUNIT_EXPECT_EQ(test, 30, msg.rows);
+}
+
 static int parse_name(const void *name, size_t nlen, struct vser_ctrl_msg *msg,
 		      const char **why)
 {
@@ -253,6 +323,8 @@ static struct kunit_case vser_test_cases[] = {
 	KUNIT_CASE(vser_test_events),
 	KUNIT_CASE(vser_test_big_endian),
 	KUNIT_CASE(vser_test_resize),
+	KUNIT_CASE(vser_test_resize_big_endian),
+	KUNIT_CASE(vser_test_resize_bounds),
 	KUNIT_CASE(vser_test_names),
 	KUNIT_CASE(vser_test_ids),
 	KUNIT_CASE(vser_test_used_len),

@@ -216,6 +216,8 @@ void vser_rx_intr(struct virtqueue *vq)
 	if (data) {
 		wake_up_interruptible(&port->waitq);
 		vser_port_notify(port, POLL_IN);
+		if (READ_ONCE(port->hvc))
+			vser_hvc_kick();
 	}
 	spin_unlock_irqrestore(&vsdev->ports_lock, flags);
 }

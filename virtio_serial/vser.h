@@ -51,6 +51,8 @@
 #define VSER_UEVENT_DELAY	(HZ / 10)
 /* Highest max_nr_ports honoured: QEMU allows 511; the spec has no bound. */
 #define VSER_MAX_PORTS		511
+/* Largest console size accepted from the device (columns or rows). */
+#define VSER_CON_MAX_DIM	4096
 
 /* struct class is const from 6.4 on (detected by Kbuild). */
 #ifdef VSER_CONST_CLASS
@@ -203,7 +205,10 @@ struct vser_device {
  * @guest_connected: opened by a guest process (one opener at a time)
  * @host_connected:  host side open (PORT_OPEN from the device)
  * @unplugged:       removed from the device; every operation fails
- * @console:         a console port (refused until hvc support lands)
+ * @console:         a console port: its char device cannot be opened; it
+ *                   is /dev/hvcN when @hvc is set (see hvc.c)
+ * @hvc:             its hvc console, or NULL (set and cleared under the
+ *                   device's ctrl_mutex; read anywhere with READ_ONCE())
  * @announced:       PORT_READY sent since the last reset; read and
  *                   written only under the device's ctrl_mutex (control
  *                   work, port add, freeze)
@@ -243,6 +248,7 @@ struct vser_port {
 	bool unplugged;
 	bool console;
 	bool announced;
+	struct vser_hvc *hvc;
 
 	spinlock_t rx_lock;		/* @in_vq, @rx_ready */
 	struct list_head rx_ready;
@@ -293,6 +299,7 @@ int vser_ctrl_parse(const void *buf, size_t len, bool little_endian,
 int vser_ctrl_check_id(const struct vser_ctrl_msg *msg, u32 max_ports,
 		       bool exists, const char **why);
 int vser_name_check(const char *name, size_t len, const char **why);
+int vser_resize_check(u16 cols, u16 rows, const char **why);
 void vser_ctrl_work(struct work_struct *work);
 int vser_ctrl_send(struct vser_device *vsdev, u32 id, u16 event, u16 value);
 void vser_ctrl_ack(struct virtqueue *vq);
@@ -309,6 +316,7 @@ void vser_port_set_name(struct vser_port *port, const char *name,
 			size_t len);
 void vser_port_set_host(struct vser_port *port, bool connected);
 void vser_device_put(struct vser_device *vsdev);
+void vser_port_make_console(struct vser_port *port);
 extern const struct attribute_group *vser_port_groups[];
 
 /* fops.c */
@@ -333,5 +341,37 @@ int vser_find_vqs(struct vser_device *vsdev);
 int vser_ctrl_fill(struct vser_device *vsdev);
 void vser_ctrl_free(struct vser_device *vsdev);
 u32 vser_vq_port_id(struct virtqueue *vq);
+
+/* hvc.c, built when the kernel has CONFIG_HVC_DRIVER (see Kbuild) */
+struct vser_hvc;
+#ifdef VSER_HAVE_HVC
+int vser_hvc_add(struct vser_port *port);
+void vser_hvc_del(struct vser_port *port);
+void vser_hvc_resize(struct vser_port *port, u16 cols, u16 rows);
+void vser_hvc_config_changed(struct vser_device *vsdev);
+void vser_hvc_kick(void);
+#else
+static inline int vser_hvc_add(struct vser_port *port)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline void vser_hvc_del(struct vser_port *port)
+{
+}
+
+static inline void vser_hvc_resize(struct vser_port *port, u16 cols,
+				   u16 rows)
+{
+}
+
+static inline void vser_hvc_config_changed(struct vser_device *vsdev)
+{
+}
+
+static inline void vser_hvc_kick(void)
+{
+}
+#endif
 
 #endif /* VIRTIO_SERIAL_VSER_H */

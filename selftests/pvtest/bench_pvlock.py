@@ -32,7 +32,8 @@ def _run(image, smp):
     g.serve()
     with open(g.results, errors='replace') as f:
         sections, _ = _sections(f.read())
-    text, rc = sections.get(ITEM, ('', None))
+    text, rc = next(((t, rc) for i, t, rc in sections if i == ITEM),
+                    ('', None))
     ops = {m.group(1): float(m.group(2)) for m in
            re.finditer(r'^bench (\w+) (\d+)', text, re.M)}
     if rc != 0 or set(ops) != set(TYPES):

@@ -82,40 +82,41 @@ def accel(image):
 
 
 def _sections(results):
-    """{item: (output, rc or None)} from the results channel, and whether
-    the guest finished its plan."""
-    out = {}
+    """[(item, output, rc or None)] from the results channel, in the order
+    the guest ran them (a plan may hold an item twice), and whether the
+    guest finished its plan."""
+    out = []
     cur = None
     done = False
     for line in results.splitlines():
         line = line.rstrip('\r')
         m = _BEGIN.match(line)
         if m:
-            cur = m.group(1)
-            out[cur] = ([], None)
+            cur = [m.group(1), [], None]
+            out.append(cur)
             continue
         m = _END.match(line)
-        if m and m.group(1) in out:
-            out[m.group(1)] = (out[m.group(1)][0], int(m.group(2)))
+        if m and cur and m.group(1) == cur[0]:
+            cur[2] = int(m.group(2))
             cur = None
             continue
         if line.startswith('PVGUEST DONE'):
             done = True
         elif cur:
-            out[cur][0].append(line)
-    return {k: ('\n'.join(v[0]), v[1]) for k, v in out.items()}, done
+            cur[1].append(line)
+    return [(i, '\n'.join(t), rc) for i, t, rc in out], done
 
 
-def _item_results(suite, item, text, rc):
+def _item_results(suite, item, text, rc, prefix):
     kind, _, arg = item.partition(':')
-    name = '%s: %s' % (suite.name, item)
+    name = '%s: %s' % (prefix, item)
     if rc is None:
         return [Result(name, FAIL, 'did not finish')]
     if kind in ('load', 'unload'):
         if rc:
             return [Result(name, FAIL, 'exit %d: %s' % (rc, text.strip()))]
         return []
-    res = ktap.parse(text, suite.name)
+    res = ktap.parse(text, prefix)
     if not res:
         return [Result(name, FAIL, 'reported no results (exit %d)' % rc)]
     failed = any(r.status == FAIL for r in res)
@@ -167,15 +168,21 @@ def run_suite(suite, image, workdir):
                               'the guest sees %s CPUs, not %d' %
                               (m.group(1), machine.smp)))
     running = None
-    for item in suite.plan:
-        text, rc = sections.get(item, ('', None))
-        if item not in sections:
-            results.append(Result('%s: %s' % (suite.name, item), FAIL,
+    seen = {}
+    for n, item in enumerate(suite.plan):
+        # The second run of an item reports as "SUITE#2: ...".
+        seen[item] = seen.get(item, 0) + 1
+        prefix = suite.name
+        if seen[item] > 1:
+            prefix += '#%d' % seen[item]
+        if n >= len(sections) or sections[n][0] != item:
+            results.append(Result('%s: %s' % (prefix, item), FAIL,
                                   'never started'))
             continue
+        _, text, rc = sections[n]
         if rc is None:
             running = item
-        results += _item_results(suite, item, text, rc)
+        results += _item_results(suite, item, text, rc, prefix)
 
     if not done:
         why = 'timed out after %d s' % suite.machine.timeout \

@@ -42,14 +42,22 @@ def _flatten(suite):
             yield t
 
 
+# The harness's own unit tests: module -> the name their results take.
+UNIT = {'test_ktap': 'harness.ktap', 'test_uevent': 'harness.uevent'}
+
+
 def _unit_cases():
-    from . import test_ktap
-    return list(_flatten(
-        unittest.defaultTestLoader.loadTestsFromModule(test_ktap)))
+    from . import test_ktap, test_uevent
+    cases = []
+    for mod in (test_ktap, test_uevent):
+        cases += _flatten(
+            unittest.defaultTestLoader.loadTestsFromModule(mod))
+    return cases
 
 
 def _unit_name(case):
-    return 'harness.ktap: ' + case.id().split('.', 2)[-1]
+    _, mod, test = case.id().split('.', 2)
+    return UNIT[mod] + ': ' + test
 
 
 def names():
@@ -163,7 +171,8 @@ def run(report, only, selected):
     if not want:
         return
     unit_tests(report, want)
-    if not [n for n in want if not n.startswith('harness.ktap')]:
+    if not [n for n in want
+            if not n.startswith(tuple(UNIT.values()))]:
         return
     try:
         image = images.get('debug')

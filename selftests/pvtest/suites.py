@@ -59,6 +59,17 @@ def _many_machine():
                    ports=[Port('s0', nr=0, console=True)])])
 
 
+def _console_machine():
+    """Console ports as hvc: a named virtconsole on port 0 of a multiport
+    controller, and the only port of a single-port one (max_ports=1)."""
+    return Machine(smp=2, mem=512, timeout=300, controllers=[
+        Controller('vser0', max_ports=4, ports=[
+            Port('c0', 'org.pvguest.console.0', nr=0, console=True),
+            Port('p1', 'org.pvguest.test.0', nr=1)]),
+        Controller('vser1', max_ports=1,
+                   ports=[Port('s0', nr=0, console=True)])])
+
+
 SUITES = [
     # The harness's own plumbing, checked with the in-tree virtio_console:
     # named ports, host sockets, QMP events, hot-unplug of a port and of a
@@ -85,6 +96,13 @@ SUITES = [
            'unload:virtio_serial', 'load:virtio_serial',
            'ksft:vser_many_test', 'unload:virtio_serial'],
           machine=_many_machine(), module='virtio_serial'),
+    # Console ports as /dev/hvcN, hvc0 the kernel console besides ttyS0;
+    # then both unplugged while open.  hvc needs the debug kernel's tree.
+    Suite('virtio_serial.console',
+          ['load:virtio_serial', 'ksft:vser_console_test',
+           'unload:virtio_serial'],
+          machine=_console_machine(), module='virtio_serial',
+          append='console=hvc0'),
 
     # The optional virtio-blk disk: an ext4 image made on the host.
     Suite('harness.disk', ['sh:disk_test.sh'],

@@ -3,6 +3,7 @@
 
 import unittest
 
+from .guest import _sections
 from .ktap import FAIL, PASS, SKIP, parse, splats
 
 KUNIT = """KTAP version 1
@@ -101,6 +102,20 @@ class SplatTest(unittest.TestCase):
         log = ('[ 0.0] kfence: initialized - using 2097152 bytes\n'
                '[ 0.2] pvguest: BEGIN ksft:x\n[ 0.3] pvguest: END ksft:x 0\n')
         self.assertEqual(splats(log), {})
+
+
+class SectionsTest(unittest.TestCase):
+    def test_repeated_item_kept_apart(self):
+        # virtio_serial.many runs its test twice: the first run's verdict
+        # must not be replaced by the second's.
+        text = '\n'.join([
+            'PVGUEST BEGIN ksft:t', 'not ok 1 x', 'PVGUEST END ksft:t 1',
+            'PVGUEST BEGIN unload:m', 'PVGUEST END unload:m 0',
+            'PVGUEST BEGIN ksft:t', 'ok 1 x', 'PVGUEST END ksft:t 0',
+            'PVGUEST BEGIN ksft:u', 'ok 1 y'])
+        self.assertEqual(_sections(text), ([
+            ('ksft:t', 'not ok 1 x', 1), ('unload:m', '', 0),
+            ('ksft:t', 'ok 1 x', 0), ('ksft:u', 'ok 1 y', None)], False))
 
 
 if __name__ == '__main__':

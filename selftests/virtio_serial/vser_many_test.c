@@ -3,9 +3,12 @@
  * virtio_serial with many ports: 31 on one controller (max_ports=31, a
  * virtconsole on port 0 and 30 data ports) and a second controller live
  * at the same time, and a third, single-port one (max_ports=1: no
- * multiport).  Every port moves data both ways; console ports, and the
- * port of the single-port device, are refused.  The suite (virtio_serial.many in selftests/pvtest/
- * suites.py) runs this twice with a module unload and reload between.
+ * multiport).  Every port moves data both ways; the char devices of
+ * console ports (port 0 here, and the port of the single-port device)
+ * cannot be opened: they are hvc terminals (vser_console_test.c).  The
+ * suite (virtio_serial.many in selftests/pvtest/suites.py) runs this
+ * twice with a module unload and reload between, which also removes and
+ * re-adds the two hvc consoles.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -97,7 +100,7 @@ TEST(all_ports_named)
 	EXPECT_EQ(0, wait_path(CONSOLE, 1, 20000));
 }
 
-/* Until hvc support lands, a console port cannot be opened. */
+/* The char device of a console port cannot be opened (as upstream). */
 TEST(console_port_refused)
 {
 	ASSERT_EQ(0, wait_path(CONSOLE, 1, 20000));
@@ -120,8 +123,8 @@ TEST(data_on_every_port)
 }
 
 /*
- * The single-port device's port has no name (no control queue); its
- * port is a console, refused until hvc support lands.
+ * The single-port device's port has no name (no control queue); it is a
+ * console, so its char device cannot be opened.
  */
 TEST(single_port_is_console)
 {
