@@ -21,6 +21,7 @@
 #include <linux/virtio_config.h>
 
 #include "vser.h"
+#include "trace.h"
 
 /**
  * vser_port_notify() - send SIGIO with @band to the port's opener, if it
@@ -32,8 +33,10 @@
  */
 void vser_port_notify(struct vser_port *port, int band)
 {
-	if (READ_ONCE(port->guest_connected))
-		kill_fasync(&port->async, SIGIO, band);
+	if (!READ_ONCE(port->guest_connected) || !READ_ONCE(port->async))
+		return;
+	atomic64_inc(&port->stats.sigio);
+	kill_fasync(&port->async, SIGIO, band);
 }
 
 static int vser_open(struct inode *inode, struct file *file)
@@ -70,6 +73,7 @@ static int vser_open(struct inode *inode, struct file *file)
 
 	file->private_data = port;
 	stream_open(inode, file);
+	trace_vser_port_open(port->vsdev->vdev->index, port->id);
 	vser_ctrl_send(port->vsdev, port->id, VIRTIO_CONSOLE_PORT_OPEN, 1);
 	mutex_unlock(&port->open_mutex);
 	return 0;
@@ -95,6 +99,7 @@ static int vser_release(struct inode *inode, struct file *file)
 	port->guest_connected = false;
 	unplugged = port->unplugged;
 	spin_unlock_irq(&port->lock);
+	trace_vser_port_close(port->vsdev->vdev->index, port->id);
 
 	if (!unplugged) {
 		mutex_lock(&port->read_mutex);
@@ -246,6 +251,8 @@ static struct vser_txslot *vser_tx_room(struct vser_port *port)
 	slot = vser_tx_find(port);
 	if (slot)
 		return slot;
+	if (!port->tx_full)
+		vser_stat_add(port->stats.queue_full, 1);
 	port->tx_full = true;
 	while (!virtqueue_enable_cb(port->out_vq)) {
 		if (!vser_tx_reclaim(port))
@@ -319,8 +326,12 @@ static ssize_t vser_tx_send(struct vser_port *port, struct vser_txslot *slot,
 	if (port->out_vq)
 		err = virtqueue_add_outbuf(port->out_vq, sg, nents, slot,
 					   GFP_ATOMIC);
-	if (!err && virtqueue_kick_prepare(port->out_vq))
-		*kick = true;
+	if (!err) {
+		vser_stat_add(port->stats.bytes_out, total);
+		vser_stat_add(port->stats.bufs_out, 1);
+		if (virtqueue_kick_prepare(port->out_vq))
+			*kick = true;
+	}
 	if (err) {
 		/* Our pages are not sent: rewind the iterator. */
 		iov_iter_revert(from, total);

@@ -12,6 +12,7 @@
 #ifndef VIRTIO_SERIAL_VSER_H
 #define VIRTIO_SERIAL_VSER_H
 
+#include <linux/atomic.h>
 #include <linux/cdev.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
@@ -51,6 +52,13 @@
 #define VSER_UEVENT_DELAY	(HZ / 10)
 /* Highest max_nr_ports honoured: QEMU allows 511; the spec has no bound. */
 #define VSER_MAX_PORTS		511
+
+/*
+ * Add to a statistics counter: only ever under the lock that the counter's
+ * comment names, read without it (debugfs) with READ_ONCE().
+ */
+#define vser_stat_add(counter, n) \
+	WRITE_ONCE(counter, READ_ONCE(counter) + (n))
 
 /* struct class is const from 6.4 on (detected by Kbuild). */
 #ifdef VSER_CONST_CLASS
@@ -128,6 +136,49 @@ struct vser_parked {
 };
 
 /**
+ * struct vser_port_stats - a port's counters, shown in debugfs.
+ * @bytes_in:        bytes received and queued for readers (rx_lock)
+ * @bufs_in:         buffers received and queued for readers (rx_lock)
+ * @bytes_discarded: bytes dropped: arrived while no guest process had the
+ *                   port open, or left unread at open or close (rx_lock)
+ * @bufs_discarded:  buffers dropped likewise (rx_lock)
+ * @truncated:       buffers whose used length exceeded the buffer and
+ *                   was clamped (rx_lock)
+ * @bytes_out:       bytes handed to the device (tx_lock)
+ * @bufs_out:        buffers handed to the device (tx_lock)
+ * @queue_full:      times a writer or poller found every transmit slot
+ *                   in flight (tx_lock)
+ * @sigio:           SIGIOs sent to the opener (any context: atomic)
+ */
+struct vser_port_stats {
+	u64 bytes_in;
+	u64 bufs_in;
+	u64 bytes_discarded;
+	u64 bufs_discarded;
+	u64 truncated;
+	u64 bytes_out;
+	u64 bufs_out;
+	u64 queue_full;
+	atomic64_t sigio;
+};
+
+/**
+ * struct vser_ctrl_stats - a device's control queue counters.
+ * @received: control messages taken from the device (ctrl_mutex)
+ * @rejected: of those, dropped as malformed or wrong for the port's
+ *            state (ctrl_mutex)
+ * @sent:     control messages handed to the device (ctrl_lock)
+ * @failed:   control messages not sent: no memory, or no room within
+ *            the send timeout (atomic)
+ */
+struct vser_ctrl_stats {
+	u64 received;
+	u64 rejected;
+	u64 sent;
+	atomic64_t failed;
+};
+
+/**
  * struct vser_device - one virtio-serial device (a controller).
  * @vdev:          the virtio device; its struct device is pinned
  *                 (get_device()) for the life of this structure, but its
@@ -160,6 +211,8 @@ struct vser_parked {
  *                 is added again (@ctrl_mutex)
  * @ctrl_head:     first message of @ctrl_items
  * @ctrl_count:    messages in @ctrl_items
+ * @stats:         control queue counters
+ * @debugfs:       the device's debugfs folder, or NULL or an error
  */
 struct vser_device {
 	struct virtio_device *vdev;
@@ -183,6 +236,8 @@ struct vser_device {
 	struct vser_parked **parked;
 	unsigned int ctrl_head;
 	unsigned int ctrl_count;
+	struct vser_ctrl_stats stats;
+	struct dentry *debugfs;
 };
 
 /**
@@ -225,6 +280,8 @@ struct vser_device {
  * @waitq:           readers, writers and pollers
  * @async:           fasync list for SIGIO; changed by fasync_helper() and
  *                   read by kill_fasync(), which do their own locking
+ * @stats:           counters for debugfs
+ * @debugfs:         the port's debugfs file, or NULL or an error
  */
 struct vser_port {
 	struct vser_device *vsdev;
@@ -259,6 +316,8 @@ struct vser_port {
 	struct delayed_work host_uevent;
 	wait_queue_head_t waitq;
 	struct fasync_struct *async;
+	struct vser_port_stats stats;
+	struct dentry *debugfs;
 };
 
 /**
@@ -314,6 +373,14 @@ extern const struct attribute_group *vser_port_groups[];
 /* fops.c */
 extern const struct file_operations vser_fops;
 void vser_port_notify(struct vser_port *port, int band);
+
+/* stats.c */
+void vser_debugfs_init(void);
+void vser_debugfs_exit(void);
+void vser_debugfs_dev_add(struct vser_device *vsdev);
+void vser_debugfs_dev_remove(struct vser_device *vsdev);
+void vser_port_added(struct vser_port *port);
+void vser_port_removed(struct vser_port *port);
 
 /* vqs.c */
 struct vser_buf *vser_buf_alloc(gfp_t gfp);

@@ -71,10 +71,12 @@ SUITES = [
     # virtio_serial: control-message checks fed hostile input.
     Suite('virtio_serial.kunit', ['kunit:virtio_serial_kunit'],
           module='virtio_serial'),
-    # virtio_serial against QEMU: ports, data, semantics, SIGIO, unplug.
+    # virtio_serial against QEMU: debugfs statistics and tracepoints, then
+    # ports, data, semantics, SIGIO, unplug.
     # Debian's stock kernel has virtio_console built in: keep it off.
     Suite('virtio_serial.io',
-          ['load:virtio_serial', 'ksft:vser_test', 'unload:virtio_serial'],
+          ['load:virtio_serial', 'ksft:vser_stats_test', 'ksft:vser_test',
+           'unload:virtio_serial'],
           machine=_serial_machine(), module='virtio_serial',
           kernels=('debug', 'stock'),
           append='initcall_blacklist=virtio_console_init'),
