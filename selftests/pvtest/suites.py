@@ -59,6 +59,15 @@ def _many_machine():
                    ports=[Port('s0', nr=0, console=True)])])
 
 
+def _max_machine():
+    """QEMU's limit: max_ports=511 on one controller, a virtserialport on
+    every id from 1 to 510.  Each port keeps 128 receive pages: 1 GiB."""
+    ports = [Port('x%d' % nr, 'org.pvguest.max.%d' % nr, nr=nr)
+             for nr in range(1, 511)]
+    return Machine(smp=2, mem=1024, timeout=600, controllers=[
+        Controller('vser0', max_ports=511, ports=ports)])
+
+
 SUITES = [
     # The harness's own plumbing, checked with the in-tree virtio_console:
     # named ports, host sockets, QMP events, hot-unplug of a port and of a
@@ -87,6 +96,17 @@ SUITES = [
            'unload:virtio_serial', 'load:virtio_serial',
            'ksft:vser_many_test', 'unload:virtio_serial'],
           machine=_many_machine(), module='virtio_serial'),
+    # Suspend (pm_test=devices): open ports announced again after the
+    # restore.
+    Suite('virtio_serial.pm',
+          ['load:virtio_serial', 'ksft:vser_pm_test',
+           'unload:virtio_serial'],
+          machine=_serial_machine(), module='virtio_serial'),
+    # 510 ports on one controller with max_ports=511.
+    Suite('virtio_serial.max',
+          ['load:virtio_serial', 'ksft:vser_max_test',
+           'unload:virtio_serial'],
+          machine=_max_machine(), module='virtio_serial'),
 
     # The optional virtio-blk disk: an ext4 image made on the host.
     Suite('harness.disk', ['sh:disk_test.sh'],
