@@ -136,13 +136,15 @@ static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
 	unsigned int requeued = 0;
 	struct vser_buf *buf;
 	ssize_t copied = 0;
-	bool kick = false;
+	bool kick = false, wake;
 	size_t n;
 
 	while (iov_iter_count(to)) {
 		spin_lock_irq(&port->rx_lock);
-		buf = list_first_entry_or_null(&port->rx_ready,
-					       struct vser_buf, list);
+		/* Out of ready data: take what the device has filled since. */
+		buf = vser_rx_poll(port) ?
+		      list_first_entry(&port->rx_ready, struct vser_buf, list) :
+		      NULL;
 		spin_unlock_irq(&port->rx_lock);
 		if (!buf)
 			break;
@@ -170,13 +172,19 @@ static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
 			virtqueue_notify(port->in_vq);
 		kick = false;
 	}
-	if (requeued) {
-		spin_lock_irq(&port->rx_lock);
+	spin_lock_irq(&port->rx_lock);
+	if (requeued)
 		kick = port->in_vq && virtqueue_kick_prepare(port->in_vq);
-		spin_unlock_irq(&port->rx_lock);
-		if (kick)
-			virtqueue_notify(port->in_vq);
-	}
+	/*
+	 * Leave the interrupt on if nothing is left to read; if something
+	 * is, the interrupt is off: wake other waiters for it.
+	 */
+	wake = vser_rx_poll(port);
+	spin_unlock_irq(&port->rx_lock);
+	if (kick)
+		virtqueue_notify(port->in_vq);
+	if (wake)
+		wake_up_interruptible(&port->waitq);
 	return copied ? copied : -EFAULT;
 }
 
@@ -304,6 +312,15 @@ static ssize_t vser_tx_send(struct vser_port *port, struct vser_txslot *slot,
 	unsigned int nents = 0;
 	int err;
 
+	if (slot->contig) {
+		want = min_t(size_t, VSER_TX_SLOT_SIZE, iov_iter_count(from));
+		total = copy_from_iter(page_address(slot->pages[0]), want, from);
+		if (!total)
+			goto fault;
+		sg_init_one(sg, page_address(slot->pages[0]), total);
+		nents = 1;
+		goto queue;
+	}
 	sg_init_table(sg, VSER_TX_SLOT_PAGES);
 	while (nents < pages && iov_iter_count(from)) {
 		want = min_t(size_t, PAGE_SIZE, iov_iter_count(from));
@@ -316,11 +333,11 @@ static ssize_t vser_tx_send(struct vser_port *port, struct vser_txslot *slot,
 		if (n < want)
 			break;
 	}
-	err = -EFAULT;
 	if (!total)
-		goto free_slot;
+		goto fault;
 	sg_mark_end(&sg[nents - 1]);
 
+queue:
 	spin_lock_irq(&port->tx_lock);
 	err = -ENODEV;
 	if (port->out_vq)
@@ -340,7 +357,8 @@ static ssize_t vser_tx_send(struct vser_port *port, struct vser_txslot *slot,
 	spin_unlock_irq(&port->tx_lock);
 	return err ? err : total;
 
-free_slot:
+fault:
+	err = -EFAULT;
 	spin_lock_irq(&port->tx_lock);
 	slot->busy = false;
 	spin_unlock_irq(&port->tx_lock);

@@ -40,9 +40,15 @@
  */
 #define VSER_CTRL_RX_BUFS	64
 #define VSER_CTRL_BUF_SIZE	PAGE_SIZE
-/* Transmit slots per open port, each VSER_TX_SLOT_PAGES pages. */
-#define VSER_TX_SLOTS		32
-#define VSER_TX_SLOT_PAGES	4
+/*
+ * Transmit slots per open port, each VSER_TX_SLOT_PAGES pages, physically
+ * contiguous when memory allows: QEMU hands each piece of a buffer to the
+ * chardev as one write, so one 64 KiB piece costs the host one write
+ * where sixteen pages cost sixteen.
+ */
+#define VSER_TX_SLOTS		16
+#define VSER_TX_SLOT_ORDER	4
+#define VSER_TX_SLOT_PAGES	(1 << VSER_TX_SLOT_ORDER)
 #define VSER_TX_SLOT_SIZE	(VSER_TX_SLOT_PAGES * PAGE_SIZE)
 /* Control messages handled per run of the control work (flood bound). */
 #define VSER_CTRL_BUDGET	64
@@ -85,11 +91,15 @@ struct vser_buf {
 
 /**
  * struct vser_txslot - one transmit buffer of an open port.
- * @pages: its pages; the slot is handed to the device as one buffer
- * @busy:  owned by the device until it returns the slot
+ * @pages:  its pages; the slot is handed to the device as one buffer
+ * @contig: @pages[0] is one block of %VSER_TX_SLOT_PAGES pages (order
+ *          %VSER_TX_SLOT_ORDER), the other entries are NULL; else the
+ *          slot is made of single pages
+ * @busy:   owned by the device until it returns the slot
  */
 struct vser_txslot {
 	struct page *pages[VSER_TX_SLOT_PAGES];
+	bool contig;
 	bool busy;
 };
 
@@ -389,6 +399,7 @@ int vser_buf_add_in(struct virtqueue *vq, struct vser_buf *buf);
 int vser_rx_fill(struct vser_port *port);
 void vser_rx_drain(struct vser_port *port);
 void vser_rx_discard(struct vser_port *port);
+bool vser_rx_poll(struct vser_port *port);
 int vser_tx_alloc(struct vser_port *port);
 void vser_tx_free(struct vser_port *port);
 void vser_tx_slots_free(struct vser_txslot *tx);

@@ -69,7 +69,7 @@ def _max_machine():
     ports = [Port('x%d' % nr, 'org.pvguest.max.%d' % nr, nr=nr,
                   hotplug=nr > 31)
              for nr in range(1, 511)]
-    return Machine(smp=2, mem=1024, timeout=600, controllers=[
+    return Machine(smp=2, mem=1024, timeout=900, controllers=[
         Controller('vser0', max_ports=511, ports=ports)])
 
 
@@ -111,7 +111,8 @@ SUITES = [
     Suite('virtio_serial.max',
           ['load:virtio_serial', 'ksft:vser_max_test',
            'unload:virtio_serial'],
-          machine=_max_machine(), module='virtio_serial'),
+          machine=_max_machine(), module='virtio_serial',
+          append='pvguest.timeout=700'),
 
     # The optional virtio-blk disk: an ext4 image made on the host.
     Suite('harness.disk', ['sh:disk_test.sh'],

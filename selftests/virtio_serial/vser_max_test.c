@@ -6,10 +6,14 @@
  * all at once and drops the announcements its 32-entry control queue
  * cannot hold, whatever the driver: ports 1-31 are plugged at boot, the
  * test plugs in 32-510 with QMP device_add.  Every port gets its name
- * and link; a sample spread over the id range, including the first and
+ * (the boot-time ones their /dev/virtio-ports link too: for the 479
+ * plugged in, the guest's uevent helper, one process per uevent, would
+ * take minutes under TCG, so it is turned off and the ports are found in
+ * sysfs); a sample spread over the id range, including the first and
  * the last, moves data both ways, each with its own byte so that crossed
  * queues show.  Machine: selftests/pvtest/suites.py (virtio_serial.max).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -23,12 +27,50 @@
 
 #define COLD 31
 #define LAST 510
+/* Ports plugged in before waiting for their names. */
+#define BATCH 16
 
 static char reply[4096];
+
+/* The /dev node of each port by id, from sysfs; "" until named. */
+static char devs[LAST + 1][32];
 
 static void port_path(char *buf, size_t len, int nr)
 {
 	snprintf(buf, len, "/dev/virtio-ports/org.pvguest.max.%d", nr);
+}
+
+/* Fill @devs from /sys/class/virtio-ports; return how many are named. */
+static int scan_names(void)
+{
+	char path[300], name[300];
+	struct dirent *de;
+	int nr, count = 0;
+	DIR *dir;
+	FILE *f;
+
+	dir = opendir("/sys/class/virtio-ports");
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= 24)
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name",
+			 de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(name, sizeof(name), f) &&
+		    sscanf(name, "org.pvguest.max.%d", &nr) == 1 &&
+		    nr >= 1 && nr <= LAST) {
+			snprintf(devs[nr], sizeof(devs[nr]), "/dev/%s",
+				 de->d_name);
+			count++;
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return count;
 }
 
 static double now(void)
@@ -60,7 +102,13 @@ static int echo(struct __test_metadata *_metadata, int nr, unsigned char tag)
 	unsigned char c = 0;
 	int fd, ret = -1;
 
-	port_path(path, sizeof(path), nr);
+	if (nr > COLD) {
+		snprintf(path, sizeof(path), "%s", devs[nr]);
+		if (wait_path(path, 1, 10000))
+			TH_LOG("%s: no node", path);
+	} else {
+		port_path(path, sizeof(path), nr);
+	}
 	snprintf(id, sizeof(id), "x%d", nr);
 	fd = open(path, O_RDWR);
 	if (fd < 0) {
@@ -130,13 +178,29 @@ TEST_F_TIMEOUT(max, boot_ports_named, 200)
 		       now() - t0);
 }
 
-TEST_F_TIMEOUT(max, hotplug_to_510, 900)
+TEST_F_TIMEOUT(max, hotplug_to_510, 700)
 {
-	char args[512];
-	int nr, failed = 0;
-	double t0 = now();
+	char args[512], helper[256] = "";
+	int nr, named = 0, failed = 0;
+	double t0 = now(), t1;
+	FILE *f;
 
-	for (nr = COLD + 1; nr <= LAST; nr++) {
+	f = fopen("/proc/sys/kernel/hotplug", "r");
+	if (f) {
+		if (!fgets(helper, sizeof(helper), f))
+			helper[0] = '\0';
+		fclose(f);
+		f = fopen("/proc/sys/kernel/hotplug", "w");
+		if (f) {
+			fputs("\n", f);
+			fclose(f);
+		}
+	}
+	/*
+	 * In batches: the driver answers each PORT_ADD before it takes the
+	 * next message, and QEMU drops what finds its control queue full.
+	 */
+	for (nr = COLD + 1; nr <= LAST && !failed; nr++) {
 		snprintf(args, sizeof(args),
 			 "{\"driver\": \"virtserialport\", \"bus\": \"vser0.0\", \"nr\": %d, \"chardev\": \"ch-x%d\", \"id\": \"x%d\", \"name\": \"org.pvguest.max.%d\"}",
 			 nr, nr, nr, nr);
@@ -146,13 +210,29 @@ TEST_F_TIMEOUT(max, hotplug_to_510, 900)
 			TH_LOG("device_add x%d: %s", nr, reply);
 			failed++;
 		}
+		if (nr % BATCH && nr != LAST)
+			continue;
+		t1 = now();
+		while ((named = scan_names()) < nr && now() - t1 < 60)
+			usleep(100000);
+		if (named < nr) {
+			TH_LOG("%d of %d ports named after 60 s", named, nr);
+			failed++;
+		}
 	}
 	EXPECT_EQ(0, failed);
-	EXPECT_EQ(0, missing(_metadata, COLD + 1, LAST, 300000));
+	EXPECT_EQ(LAST, named);
 	ksft_print_msg("ports %d-%d plugged and named in %.1f s\n", COLD + 1,
 		       LAST, now() - t0);
-	/* Every port still there. */
-	EXPECT_EQ(0, missing(_metadata, 1, LAST, 1000));
+	if (helper[0]) {
+		f = fopen("/proc/sys/kernel/hotplug", "w");
+		if (f) {
+			fputs(helper, f);
+			fclose(f);
+		}
+	}
+	/* The boot-time links are still there. */
+	EXPECT_EQ(0, missing(_metadata, 1, COLD, 1000));
 }
 
 TEST_F_TIMEOUT(max, data_on_sampled_ports, 300)

@@ -126,20 +126,6 @@ static int wait_revents(int fd, short bit, int set)
 	return -1;
 }
 
-/* Wait up to @ms for counter @name of @path to reach @want. */
-static long long stat_wait(const char *path, const char *name,
-			   long long want, int ms)
-{
-	long long v = stat_get(path, name);
-
-	while (v != want && ms > 0) {
-		usleep(20000);
-		ms -= 20;
-		v = stat_get(path, name);
-	}
-	return v;
-}
-
 FIXTURE(port) {
 	char stats[512];
 	char vport[64];
@@ -205,8 +191,9 @@ TEST_F(port, bytes_both_ways)
 			     "recvpat %s 40000 21 20000", HOSTID))
 		TH_LOG("%s", reply);
 	EXPECT_EQ(out0 + 40000, stat_get(self->stats, "bytes_out"));
-	/* At most 16 KiB per buffer: at least three of them. */
-	EXPECT_LE(bout0 + 3, stat_get(self->stats, "buffers_out"));
+	/* At most 64 KiB per buffer, one write of 40000 bytes: one or more. */
+	EXPECT_LE(bout0 + 1, stat_get(self->stats, "buffers_out"));
+	EXPECT_GE(bout0 + 10, stat_get(self->stats, "buffers_out"));
 
 	ASSERT_EQ(0, hostctl(reply, sizeof(reply), "sendpat %s 30000 4",
 			     HOSTID));
@@ -244,10 +231,18 @@ TEST_F(port, unread_data_discarded)
 	in0 = stat_get(self->stats, "bytes_in");
 	ASSERT_EQ(0, hostctl(reply, sizeof(reply), "sendpat %s 5000 9",
 			     HOSTID));
-	ASSERT_EQ(in0 + 5000, stat_wait(self->stats, "bytes_in", in0 + 5000,
-					 5000));
+	ASSERT_EQ(0, wait_revents(fd, POLLIN, 1));
+	/*
+	 * The receive interrupt is off while data waits to be read: what
+	 * came after the first buffer may still be on the queue, and is
+	 * counted when it is taken, at close.
+	 */
+	usleep(300000);
+	EXPECT_LT(in0, stat_get(self->stats, "bytes_in"));
+	EXPECT_GE(in0 + 5000, stat_get(self->stats, "bytes_in"));
 	EXPECT_EQ(d0, stat_get(self->stats, "bytes_discarded"));
 	close(fd);
+	/* Every byte, whether taken before the close or after. */
 	EXPECT_EQ(d0 + 5000, stat_get(self->stats, "bytes_discarded"));
 	EXPECT_LE(db0 + 2, stat_get(self->stats, "buffers_discarded"));
 }
