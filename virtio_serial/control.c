@@ -240,11 +240,11 @@ static int vser_ctrl_queue(struct vser_device *vsdev,
 	sg_init_one(&sg, cpkt, sizeof(*cpkt));
 	err = virtqueue_add_outbuf(vq, &sg, 1, cpkt, GFP_ATOMIC);
 	if (!err) {
-		vser_stat_add(vsdev->stats.sent, 1);
+		vser_stat_add(&vsdev->stats.sent, 1);
 		virtqueue_kick(vq);
-	}
-	else if (err == -ENOSPC)
+	} else if (err == -ENOSPC) {
 		vsdev->ctrl_room = false;
+	}
 unlock:
 	spin_unlock_irq(&vsdev->ctrl_lock);
 	return err;
@@ -366,7 +366,7 @@ static void vser_ctrl_handle(struct vser_device *vsdev,
 	switch (vser_ctrl_decide(msg, vsdev->max_ports, port,
 				 port && port->announced, &why)) {
 	case VSER_CTRL_IGNORE:
-		vser_stat_add(vsdev->stats.rejected, 1);
+		vser_stat_add(&vsdev->stats.rejected, 1);
 		dev_warn_ratelimited(dev, "control event %u, port %u: %s; ignored\n",
 				     msg->event, msg->id, why);
 		break;
@@ -421,12 +421,12 @@ static void vser_ctrl_collect(struct vser_device *vsdev,
 	while (*budget && vsdev->ctrl_count < VSER_CTRL_BUDGET &&
 	       (buf = virtqueue_get_buf(vq, &len))) {
 		(*budget)--;
-		vser_stat_add(vsdev->stats.received, 1);
+		vser_stat_add(&vsdev->stats.received, 1);
 		item = &vsdev->ctrl_items[(vsdev->ctrl_head + vsdev->ctrl_count) %
 					  VSER_CTRL_BUDGET];
 		if (vser_ctrl_parse(buf->data, len, vsdev->little_endian,
 				    &item->msg, &why)) {
-			vser_stat_add(vsdev->stats.rejected, 1);
+			vser_stat_add(&vsdev->stats.rejected, 1);
 			dev_warn_ratelimited(&vsdev->vdev->dev,
 					     "control message of %u bytes: %s; dropped\n",
 					     len, why);

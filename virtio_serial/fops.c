@@ -260,7 +260,7 @@ static struct vser_txslot *vser_tx_room(struct vser_port *port)
 	if (slot)
 		return slot;
 	if (!port->tx_full)
-		vser_stat_add(port->stats.queue_full, 1);
+		vser_stat_add(&port->stats.queue_full, 1);
 	port->tx_full = true;
 	while (!virtqueue_enable_cb(port->out_vq)) {
 		if (!vser_tx_reclaim(port))
@@ -344,8 +344,8 @@ queue:
 		err = virtqueue_add_outbuf(port->out_vq, sg, nents, slot,
 					   GFP_ATOMIC);
 	if (!err) {
-		vser_stat_add(port->stats.bytes_out, total);
-		vser_stat_add(port->stats.bufs_out, 1);
+		vser_stat_add(&port->stats.bytes_out, total);
+		vser_stat_add(&port->stats.bufs_out, 1);
 		if (virtqueue_kick_prepare(port->out_vq))
 			*kick = true;
 	}

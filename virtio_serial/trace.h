@@ -13,45 +13,45 @@
 #include <linux/tracepoint.h>
 
 DECLARE_EVENT_CLASS(vser_port_event,
-	TP_PROTO(unsigned int dev, u32 id),
-	TP_ARGS(dev, id),
-	TP_STRUCT__entry(__field(unsigned int, dev)
-			 __field(u32, id)
-	),
-	TP_fast_assign(__entry->dev = dev;
-		       __entry->id = id;
-	),
-	TP_printk("port=vport%up%u", __entry->dev, __entry->id)
+		    TP_PROTO(unsigned int dev, u32 id),
+		    TP_ARGS(dev, id),
+		    TP_STRUCT__entry(__field(unsigned int, dev)
+				     __field(u32, id)
+		    ),
+		    TP_fast_assign(__entry->dev = dev;
+				   __entry->id = id;
+		    ),
+		    TP_printk("port=vport%up%u", __entry->dev, __entry->id)
 );
 
 DEFINE_EVENT(vser_port_event, vser_port_add,
-	TP_PROTO(unsigned int dev, u32 id),
-	TP_ARGS(dev, id)
+	     TP_PROTO(unsigned int dev, u32 id),
+	     TP_ARGS(dev, id)
 );
 
 DEFINE_EVENT(vser_port_event, vser_port_remove,
-	TP_PROTO(unsigned int dev, u32 id),
-	TP_ARGS(dev, id)
+	     TP_PROTO(unsigned int dev, u32 id),
+	     TP_ARGS(dev, id)
 );
 
 DEFINE_EVENT(vser_port_event, vser_port_open,
-	TP_PROTO(unsigned int dev, u32 id),
-	TP_ARGS(dev, id)
+	     TP_PROTO(unsigned int dev, u32 id),
+	     TP_ARGS(dev, id)
 );
 
 DEFINE_EVENT(vser_port_event, vser_port_close,
-	TP_PROTO(unsigned int dev, u32 id),
-	TP_ARGS(dev, id)
+	     TP_PROTO(unsigned int dev, u32 id),
+	     TP_ARGS(dev, id)
 );
 
 DEFINE_EVENT(vser_port_event, vser_host_connect,
-	TP_PROTO(unsigned int dev, u32 id),
-	TP_ARGS(dev, id)
+	     TP_PROTO(unsigned int dev, u32 id),
+	     TP_ARGS(dev, id)
 );
 
 DEFINE_EVENT(vser_port_event, vser_host_disconnect,
-	TP_PROTO(unsigned int dev, u32 id),
-	TP_ARGS(dev, id)
+	     TP_PROTO(unsigned int dev, u32 id),
+	     TP_ARGS(dev, id)
 );
 
 #endif /* _VIRTIO_SERIAL_TRACE_H */

@@ -157,8 +157,8 @@ void vser_rx_discard(struct vser_port *port)
 	spin_lock_irq(&port->rx_lock);
 	list_for_each_entry_safe(buf, next, &port->rx_ready, list) {
 		list_del_init(&buf->list);
-		vser_stat_add(port->stats.bytes_discarded, buf->len - buf->off);
-		vser_stat_add(port->stats.bufs_discarded, 1);
+		vser_stat_add(&port->stats.bytes_discarded, buf->len - buf->off);
+		vser_stat_add(&port->stats.bufs_discarded, 1);
 		if (port->in_vq && !vser_buf_add_in(port->in_vq, buf))
 			kick = true;
 	}
@@ -192,19 +192,19 @@ static bool vser_rx_collect(struct vser_port *port)
 					     "port %u: used length %u exceeds the %lu-byte buffer; clamped\n",
 					     port->id, len, VSER_RX_BUF_SIZE);
 			len = VSER_RX_BUF_SIZE;
-			vser_stat_add(port->stats.truncated, 1);
+			vser_stat_add(&port->stats.truncated, 1);
 		}
 		if (!len || !READ_ONCE(port->guest_connected)) {
 			if (len) {
-				vser_stat_add(port->stats.bytes_discarded, len);
-				vser_stat_add(port->stats.bufs_discarded, 1);
+				vser_stat_add(&port->stats.bytes_discarded, len);
+				vser_stat_add(&port->stats.bufs_discarded, 1);
 			}
 			if (!vser_buf_add_in(vq, buf))
 				kick = true;
 			continue;
 		}
-		vser_stat_add(port->stats.bytes_in, len);
-		vser_stat_add(port->stats.bufs_in, 1);
+		vser_stat_add(&port->stats.bytes_in, len);
+		vser_stat_add(&port->stats.bufs_in, 1);
 		buf->len = len;
 		list_add_tail(&buf->list, &port->rx_ready);
 		data = true;

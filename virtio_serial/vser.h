@@ -13,6 +13,7 @@
 #define VIRTIO_SERIAL_VSER_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/cdev.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
@@ -48,7 +49,7 @@
  */
 #define VSER_TX_SLOTS		16
 #define VSER_TX_SLOT_ORDER	4
-#define VSER_TX_SLOT_PAGES	(1 << VSER_TX_SLOT_ORDER)
+#define VSER_TX_SLOT_PAGES	BIT(VSER_TX_SLOT_ORDER)
 #define VSER_TX_SLOT_SIZE	(VSER_TX_SLOT_PAGES * PAGE_SIZE)
 /* Control messages handled per run of the control work (flood bound). */
 #define VSER_CTRL_BUDGET	64
@@ -63,8 +64,10 @@
  * Add to a statistics counter: only ever under the lock that the counter's
  * comment names, read without it (debugfs) with READ_ONCE().
  */
-#define vser_stat_add(counter, n) \
-	WRITE_ONCE(counter, READ_ONCE(counter) + (n))
+static inline void vser_stat_add(u64 *counter, u64 n)
+{
+	WRITE_ONCE(*counter, *counter + n);
+}
 
 /* struct class is const from 6.4 on (detected by Kbuild). */
 #ifdef VSER_CONST_CLASS

@@ -204,8 +204,10 @@ int main(void)
 		printf("# bench h2g_%s_MBps %.1f\n", sizes[i].name,
 		       h2g(fd, buf, sizes[i].chunk, TOTAL));
 	}
-	if (rtt(fd, &p50, &p99))
-		p50 = p99 = -1;
+	if (rtt(fd, &p50, &p99)) {
+		p50 = -1;
+		p99 = -1;
+	}
 	printf("# bench rtt_64b_p50_us %.1f\n", p50);
 	printf("# bench rtt_64b_p99_us %.1f\n", p99);
 

@@ -141,7 +141,7 @@ out:
 }
 
 /* Links of ports @from..@to; the number missing after @ms in all. */
-static int missing(struct __test_metadata *_metadata, int from, int to,
+static int count_missing(struct __test_metadata *_metadata, int from, int to,
 		   int ms)
 {
 	double end = now() + ms / 1000.0;
@@ -173,7 +173,7 @@ TEST_F_TIMEOUT(max, boot_ports_named, 200)
 {
 	double t0 = now();
 
-	EXPECT_EQ(0, missing(_metadata, 1, COLD, 180000));
+	EXPECT_EQ(0, count_missing(_metadata, 1, COLD, 180000));
 	ksft_print_msg("ports 1-%d named %.1f s after the test began\n", COLD,
 		       now() - t0);
 }
@@ -232,7 +232,7 @@ TEST_F_TIMEOUT(max, hotplug_to_510, 700)
 		}
 	}
 	/* The boot-time links are still there. */
-	EXPECT_EQ(0, missing(_metadata, 1, COLD, 1000));
+	EXPECT_EQ(0, count_missing(_metadata, 1, COLD, 1000));
 }
 
 TEST_F_TIMEOUT(max, data_on_sampled_ports, 300)
@@ -244,6 +244,8 @@ TEST_F_TIMEOUT(max, data_on_sampled_ports, 300)
 	unsigned int i;
 	int failed = 0;
 
+	/* Each test runs in its own process: find the nodes again. */
+	EXPECT_EQ(LAST, scan_names());
 	for (i = 0; i < ARRAY_SIZE(sample); i++)
 		if (echo(_metadata, sample[i], sample[i] & 0xff))
 			failed++;
@@ -253,11 +255,10 @@ TEST_F_TIMEOUT(max, data_on_sampled_ports, 300)
 /* Two ports open at once, far apart: each keeps its own data. */
 TEST_F_TIMEOUT(max, two_open_at_once, 60)
 {
-	char path[128];
 	int fd;
 
-	port_path(path, sizeof(path), LAST);
-	fd = open(path, O_RDWR);
+	ASSERT_EQ(LAST, scan_names());
+	fd = open(devs[LAST], O_RDWR);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, echo(_metadata, 1, 0x11));
 	close(fd);
