@@ -265,10 +265,12 @@ static int vser_ctrl_queue(struct vser_device *vsdev,
 		kfree(used);
 	sg_init_one(&sg, cpkt, sizeof(*cpkt));
 	err = virtqueue_add_outbuf(vq, &sg, 1, cpkt, GFP_ATOMIC);
-	if (!err)
+	if (!err) {
+		vser_stat_add(&vsdev->stats.sent, 1);
 		virtqueue_kick(vq);
-	else if (err == -ENOSPC)
+	} else if (err == -ENOSPC) {
 		vsdev->ctrl_room = false;
+	}
 unlock:
 	spin_unlock_irq(&vsdev->ctrl_lock);
 	return err;
@@ -297,8 +299,10 @@ int vser_ctrl_send(struct vser_device *vsdev, u32 id, u16 event, u16 value)
 	if (!vsdev->multiport)
 		return 0;
 	cpkt = kzalloc(sizeof(*cpkt), GFP_KERNEL);
-	if (!cpkt)
+	if (!cpkt) {
+		atomic64_inc(&vsdev->stats.failed);
 		return -ENOMEM;
+	}
 	cpkt->id = __cpu_to_virtio32(le, id);
 	cpkt->event = __cpu_to_virtio16(le, event);
 	cpkt->value = __cpu_to_virtio16(le, value);
@@ -312,10 +316,12 @@ int vser_ctrl_send(struct vser_device *vsdev, u32 id, u16 event, u16 value)
 		kfree(cpkt);
 		if (err == -ENOSPC)
 			err = -ETIMEDOUT;
-		if (err != -ENODEV)
+		if (err != -ENODEV) {
+			atomic64_inc(&vsdev->stats.failed);
 			dev_warn_ratelimited(&vsdev->vdev->dev,
 					     "control message %u for port %u not sent: %d\n",
 					     event, id, err);
+		}
 	}
 	return err;
 }
@@ -386,6 +392,7 @@ static void vser_ctrl_handle(struct vser_device *vsdev,
 	switch (vser_ctrl_decide(msg, vsdev->max_ports, port,
 				 port && port->announced, &why)) {
 	case VSER_CTRL_IGNORE:
+		vser_stat_add(&vsdev->stats.rejected, 1);
 		dev_warn_ratelimited(dev, "control event %u, port %u: %s; ignored\n",
 				     msg->event, msg->id, why);
 		break;
@@ -433,10 +440,12 @@ static void vser_ctrl_collect(struct vser_device *vsdev,
 	while (*budget && vsdev->ctrl_count < VSER_CTRL_BUDGET &&
 	       (buf = virtqueue_get_buf(vq, &len))) {
 		(*budget)--;
+		vser_stat_add(&vsdev->stats.received, 1);
 		item = &vsdev->ctrl_items[(vsdev->ctrl_head + vsdev->ctrl_count) %
 					  VSER_CTRL_BUDGET];
 		if (vser_ctrl_parse(buf->data, len, vsdev->little_endian,
 				    &item->msg, &why)) {
+			vser_stat_add(&vsdev->stats.rejected, 1);
 			dev_warn_ratelimited(&vsdev->vdev->dev,
 					     "control message of %u bytes: %s; dropped\n",
 					     len, why);

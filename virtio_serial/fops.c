@@ -21,6 +21,7 @@
 #include <linux/virtio_config.h>
 
 #include "vser.h"
+#include "trace.h"
 
 /**
  * vser_port_notify() - send SIGIO with @band to the port's opener, if it
@@ -32,8 +33,10 @@
  */
 void vser_port_notify(struct vser_port *port, int band)
 {
-	if (READ_ONCE(port->guest_connected))
-		kill_fasync(&port->async, SIGIO, band);
+	if (!READ_ONCE(port->guest_connected) || !READ_ONCE(port->async))
+		return;
+	atomic64_inc(&port->stats.sigio);
+	kill_fasync(&port->async, SIGIO, band);
 }
 
 static int vser_open(struct inode *inode, struct file *file)
@@ -70,6 +73,7 @@ static int vser_open(struct inode *inode, struct file *file)
 
 	file->private_data = port;
 	stream_open(inode, file);
+	trace_vser_port_open(port->vsdev->vdev->index, port->id);
 	vser_ctrl_send(port->vsdev, port->id, VIRTIO_CONSOLE_PORT_OPEN, 1);
 	mutex_unlock(&port->open_mutex);
 	return 0;
@@ -95,6 +99,7 @@ static int vser_release(struct inode *inode, struct file *file)
 	port->guest_connected = false;
 	unplugged = port->unplugged;
 	spin_unlock_irq(&port->lock);
+	trace_vser_port_close(port->vsdev->vdev->index, port->id);
 
 	if (!unplugged) {
 		mutex_lock(&port->read_mutex);
@@ -131,13 +136,15 @@ static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
 	unsigned int requeued = 0;
 	struct vser_buf *buf;
 	ssize_t copied = 0;
-	bool kick = false;
+	bool kick = false, wake;
 	size_t n;
 
 	while (iov_iter_count(to)) {
 		spin_lock_irq(&port->rx_lock);
-		buf = list_first_entry_or_null(&port->rx_ready,
-					       struct vser_buf, list);
+		/* Out of ready data: take what the device has filled since. */
+		buf = vser_rx_poll(port) ?
+		      list_first_entry(&port->rx_ready, struct vser_buf, list) :
+		      NULL;
 		spin_unlock_irq(&port->rx_lock);
 		if (!buf)
 			break;
@@ -165,13 +172,19 @@ static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
 			virtqueue_notify(port->in_vq);
 		kick = false;
 	}
-	if (requeued) {
-		spin_lock_irq(&port->rx_lock);
+	spin_lock_irq(&port->rx_lock);
+	if (requeued)
 		kick = port->in_vq && virtqueue_kick_prepare(port->in_vq);
-		spin_unlock_irq(&port->rx_lock);
-		if (kick)
-			virtqueue_notify(port->in_vq);
-	}
+	/*
+	 * Leave the interrupt on if nothing is left to read; if something
+	 * is, the interrupt is off: wake other waiters for it.
+	 */
+	wake = vser_rx_poll(port);
+	spin_unlock_irq(&port->rx_lock);
+	if (kick)
+		virtqueue_notify(port->in_vq);
+	if (wake)
+		wake_up_interruptible(&port->waitq);
 	return copied ? copied : -EFAULT;
 }
 
@@ -246,6 +259,8 @@ static struct vser_txslot *vser_tx_room(struct vser_port *port)
 	slot = vser_tx_find(port);
 	if (slot)
 		return slot;
+	if (!port->tx_full)
+		vser_stat_add(&port->stats.queue_full, 1);
 	port->tx_full = true;
 	while (!virtqueue_enable_cb(port->out_vq)) {
 		if (!vser_tx_reclaim(port))
@@ -297,6 +312,15 @@ static ssize_t vser_tx_send(struct vser_port *port, struct vser_txslot *slot,
 	unsigned int nents = 0;
 	int err;
 
+	if (slot->contig) {
+		want = min_t(size_t, VSER_TX_SLOT_SIZE, iov_iter_count(from));
+		total = copy_from_iter(page_address(slot->pages[0]), want, from);
+		if (!total)
+			goto fault;
+		sg_init_one(sg, page_address(slot->pages[0]), total);
+		nents = 1;
+		goto queue;
+	}
 	sg_init_table(sg, VSER_TX_SLOT_PAGES);
 	while (nents < pages && iov_iter_count(from)) {
 		want = min_t(size_t, PAGE_SIZE, iov_iter_count(from));
@@ -309,18 +333,22 @@ static ssize_t vser_tx_send(struct vser_port *port, struct vser_txslot *slot,
 		if (n < want)
 			break;
 	}
-	err = -EFAULT;
 	if (!total)
-		goto free_slot;
+		goto fault;
 	sg_mark_end(&sg[nents - 1]);
 
+queue:
 	spin_lock_irq(&port->tx_lock);
 	err = -ENODEV;
 	if (port->out_vq)
 		err = virtqueue_add_outbuf(port->out_vq, sg, nents, slot,
 					   GFP_ATOMIC);
-	if (!err && virtqueue_kick_prepare(port->out_vq))
-		*kick = true;
+	if (!err) {
+		vser_stat_add(&port->stats.bytes_out, total);
+		vser_stat_add(&port->stats.bufs_out, 1);
+		if (virtqueue_kick_prepare(port->out_vq))
+			*kick = true;
+	}
 	if (err) {
 		/* Our pages are not sent: rewind the iterator. */
 		iov_iter_revert(from, total);
@@ -329,7 +357,8 @@ static ssize_t vser_tx_send(struct vser_port *port, struct vser_txslot *slot,
 	spin_unlock_irq(&port->tx_lock);
 	return err ? err : total;
 
-free_slot:
+fault:
+	err = -EFAULT;
 	spin_lock_irq(&port->tx_lock);
 	slot->busy = false;
 	spin_unlock_irq(&port->tx_lock);

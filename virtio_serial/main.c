@@ -195,6 +195,7 @@ static int vser_probe(struct virtio_device *vdev)
 	err = vser_probe_common(vsdev);
 	if (err)
 		goto unregister_chrdev;
+	vser_debugfs_dev_add(vsdev);
 	if (!vsdev->multiport) {
 		/* The only port is a console (VIRTIO 5.3.6.1): hvc, if any. */
 		mutex_lock(&vsdev->ctrl_mutex);
@@ -211,6 +212,7 @@ static int vser_probe(struct virtio_device *vdev)
 
 remove_common:
 	vser_remove_common(vsdev, false);
+	vser_debugfs_dev_remove(vsdev);
 unregister_chrdev:
 	unregister_chrdev_region(vsdev->chr_base, vsdev->max_ports);
 put_device:
@@ -224,6 +226,7 @@ static void vser_remove(struct virtio_device *vdev)
 	struct vser_device *vsdev = vdev->priv;
 
 	vser_remove_common(vsdev, false);
+	vser_debugfs_dev_remove(vsdev);
 	unregister_chrdev_region(vsdev->chr_base, vsdev->max_ports);
 	vser_device_put(vsdev);
 }
@@ -316,12 +319,14 @@ static int __init vser_init(void)
 		pr_err("cannot register class virtio-ports: %d\n", err);
 		return err;
 	}
+	vser_debugfs_init();
 	err = register_virtio_driver(&vser_driver);
 	if (err)
 		goto unregister_class;
 	return 0;
 
 unregister_class:
+	vser_debugfs_exit();
 	class_unregister(&vser_class);
 	return err;
 }
@@ -330,6 +335,7 @@ module_init(vser_init);
 static void __exit vser_exit(void)
 {
 	unregister_virtio_driver(&vser_driver);
+	vser_debugfs_exit();
 	class_unregister(&vser_class);
 }
 module_exit(vser_exit);

@@ -15,6 +15,7 @@
 #include <linux/xarray.h>
 
 #include "vser.h"
+#include "trace.h"
 
 /* dev_t -> port, for open(); holds no reference of its own. */
 static DEFINE_XARRAY_FLAGS(vser_devt_map, XA_FLAGS_LOCK_IRQ);
@@ -357,6 +358,7 @@ int vser_port_add(struct vser_device *vsdev, u32 id)
 		goto discard;
 
 	xa_store_irq(&vser_devt_map, devt, port, GFP_KERNEL);
+	vser_port_added(port);
 	port->announced = true;
 	vser_ctrl_send(vsdev, id, VIRTIO_CONSOLE_PORT_READY, 1);
 	return 0;
@@ -400,6 +402,7 @@ void vser_port_unplug(struct vser_port *port, bool reset)
 		kill_fasync(&port->async, SIGIO, POLL_ERR);
 
 	cancel_delayed_work_sync(&port->host_uevent);
+	vser_port_removed(port);
 	device_unregister(port->dev);
 	cdev_del(port->cdev);
 
@@ -482,6 +485,10 @@ void vser_port_set_host(struct vser_port *port, bool connected)
 	spin_unlock_irq(&port->lock);
 	if (!changed)
 		return;
+	if (connected)
+		trace_vser_host_connect(port->vsdev->vdev->index, port->id);
+	else
+		trace_vser_host_disconnect(port->vsdev->vdev->index, port->id);
 
 	/* A host that went away may have returned our transmit slots. */
 	spin_lock_irq(&port->tx_lock);

@@ -152,36 +152,110 @@ void vser_rx_drain(struct vser_port *port)
 void vser_rx_discard(struct vser_port *port)
 {
 	struct vser_buf *buf, *next;
-	bool kick = false;
+	bool kick = false, wake;
 
 	spin_lock_irq(&port->rx_lock);
 	list_for_each_entry_safe(buf, next, &port->rx_ready, list) {
 		list_del_init(&buf->list);
+		vser_stat_add(&port->stats.bytes_discarded, buf->len - buf->off);
+		vser_stat_add(&port->stats.bufs_discarded, 1);
 		if (port->in_vq && !vser_buf_add_in(port->in_vq, buf))
 			kick = true;
 	}
 	if (kick)
 		kick = virtqueue_kick_prepare(port->in_vq);
+	/* Nothing is left to read: turn the interrupt back on. */
+	wake = vser_rx_poll(port);
 	spin_unlock_irq(&port->rx_lock);
+	if (wake)
+		wake_up_interruptible(&port->waitq);
 	if (kick)
 		virtqueue_notify(port->in_vq);
+}
+
+/*
+ * Move the buffers the device has filled to @rx_ready; data for a port
+ * nobody has open is dropped, as the in-tree driver does.  Return: true
+ * if data was queued for readers.
+ */
+static bool vser_rx_collect(struct vser_port *port)
+	__must_hold(&port->rx_lock)
+{
+	struct virtqueue *vq = port->in_vq;
+	bool data = false, kick = false;
+	struct vser_buf *buf;
+	unsigned int len;
+
+	while (vq && (buf = virtqueue_get_buf(vq, &len))) {
+		if (len > VSER_RX_BUF_SIZE) {
+			dev_warn_ratelimited(&vq->vdev->dev,
+					     "port %u: used length %u exceeds the %lu-byte buffer; clamped\n",
+					     port->id, len, VSER_RX_BUF_SIZE);
+			len = VSER_RX_BUF_SIZE;
+			vser_stat_add(&port->stats.truncated, 1);
+		}
+		if (!len || !READ_ONCE(port->guest_connected)) {
+			if (len) {
+				vser_stat_add(&port->stats.bytes_discarded, len);
+				vser_stat_add(&port->stats.bufs_discarded, 1);
+			}
+			if (!vser_buf_add_in(vq, buf))
+				kick = true;
+			continue;
+		}
+		vser_stat_add(&port->stats.bytes_in, len);
+		vser_stat_add(&port->stats.bufs_in, 1);
+		buf->len = len;
+		list_add_tail(&buf->list, &port->rx_ready);
+		data = true;
+	}
+	if (kick)
+		virtqueue_kick(vq);
+	return data;
+}
+
+/**
+ * vser_rx_poll() - take what the device has filled since the interrupt,
+ * and turn the interrupt back on once nothing is left to read.
+ * @port: the port; the caller holds its rx_lock
+ *
+ * The receive interrupt is off while @rx_ready holds data: the reader
+ * draining it calls this when it runs out, and so picks up the buffers
+ * the device filled meanwhile without an interrupt for each (QEMU fills
+ * one page per chardev read).  Whoever empties @rx_ready calls this, so
+ * an empty @rx_ready always has the interrupt on, and a waiting reader
+ * is always woken.
+ *
+ * Return: true if @rx_ready holds data.
+ */
+bool vser_rx_poll(struct vser_port *port)
+	__must_hold(&port->rx_lock)
+{
+	while (list_empty(&port->rx_ready) && port->in_vq) {
+		if (vser_rx_collect(port))
+			break;
+		if (virtqueue_enable_cb(port->in_vq))
+			break;
+		/* Filled meanwhile: take it with the interrupt off. */
+		virtqueue_disable_cb(port->in_vq);
+	}
+	return !list_empty(&port->rx_ready);
 }
 
 /**
  * vser_rx_intr() - receive queue callback: queue the filled buffers.
  * @vq: a port's receive queue
  *
- * Runs in interrupt context.  Data for a port nobody has open is dropped,
- * as the in-tree driver does.
+ * Runs in interrupt context.  Once data is queued for a reader, further
+ * interrupts stay off until the reader has drained it: see
+ * vser_rx_poll().
  */
 void vser_rx_intr(struct virtqueue *vq)
 {
 	struct vser_device *vsdev = vq->vdev->priv;
 	struct vser_port *port;
-	struct vser_buf *buf;
 	unsigned long flags;
-	bool data = false, kick = false;
-	unsigned int len;
+	bool data = false;
 
 	spin_lock_irqsave(&vsdev->ports_lock, flags);
 	port = vser_vq_port_id(vq) < vsdev->max_ports ?
@@ -194,24 +268,11 @@ void vser_rx_intr(struct virtqueue *vq)
 		return;
 	}
 	spin_lock(&port->rx_lock);
-	while (port->in_vq == vq && (buf = virtqueue_get_buf(vq, &len))) {
-		if (len > VSER_RX_BUF_SIZE) {
-			dev_warn_ratelimited(&vq->vdev->dev,
-					     "port %u: used length %u exceeds the %lu-byte buffer; clamped\n",
-					     port->id, len, VSER_RX_BUF_SIZE);
-			len = VSER_RX_BUF_SIZE;
-		}
-		if (!len || !READ_ONCE(port->guest_connected)) {
-			if (!vser_buf_add_in(vq, buf))
-				kick = true;
-			continue;
-		}
-		buf->len = len;
-		list_add_tail(&buf->list, &port->rx_ready);
-		data = true;
+	if (port->in_vq == vq) {
+		data = vser_rx_collect(port);
+		if (!list_empty(&port->rx_ready))
+			virtqueue_disable_cb(vq);
 	}
-	if (kick)
-		virtqueue_kick(vq);
 	spin_unlock(&port->rx_lock);
 	if (data) {
 		wake_up_interruptible(&port->waitq);
@@ -233,10 +294,15 @@ void vser_tx_slots_free(struct vser_txslot *tx)
 
 	if (!tx)
 		return;
-	for (i = 0; i < VSER_TX_SLOTS; i++)
+	for (i = 0; i < VSER_TX_SLOTS; i++) {
+		if (tx[i].contig) {
+			__free_pages(tx[i].pages[0], VSER_TX_SLOT_ORDER);
+			continue;
+		}
 		for (j = 0; j < VSER_TX_SLOT_PAGES; j++)
 			if (tx[i].pages[j])
 				__free_page(tx[i].pages[j]);
+	}
 	kfree(tx);
 }
 
@@ -257,6 +323,13 @@ int vser_tx_alloc(struct vser_port *port)
 	if (!tx)
 		return -ENOMEM;
 	for (i = 0; i < VSER_TX_SLOTS; i++) {
+		/* One block if memory is not too fragmented for it. */
+		tx[i].pages[0] = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
+					     __GFP_NORETRY, VSER_TX_SLOT_ORDER);
+		if (tx[i].pages[0]) {
+			tx[i].contig = true;
+			continue;
+		}
 		for (j = 0; j < VSER_TX_SLOT_PAGES; j++) {
 			tx[i].pages[j] = alloc_page(GFP_KERNEL);
 			if (!tx[i].pages[j])

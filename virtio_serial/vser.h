@@ -12,6 +12,8 @@
 #ifndef VIRTIO_SERIAL_VSER_H
 #define VIRTIO_SERIAL_VSER_H
 
+#include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/cdev.h>
 #include <linux/fs.h>
 #include <linux/kref.h>
@@ -39,9 +41,15 @@
  */
 #define VSER_CTRL_RX_BUFS	64
 #define VSER_CTRL_BUF_SIZE	PAGE_SIZE
-/* Transmit slots per open port, each VSER_TX_SLOT_PAGES pages. */
-#define VSER_TX_SLOTS		32
-#define VSER_TX_SLOT_PAGES	4
+/*
+ * Transmit slots per open port, each VSER_TX_SLOT_PAGES pages, physically
+ * contiguous when memory allows: QEMU hands each piece of a buffer to the
+ * chardev as one write, so one 64 KiB piece costs the host one write
+ * where sixteen pages cost sixteen.
+ */
+#define VSER_TX_SLOTS		16
+#define VSER_TX_SLOT_ORDER	4
+#define VSER_TX_SLOT_PAGES	BIT(VSER_TX_SLOT_ORDER)
 #define VSER_TX_SLOT_SIZE	(VSER_TX_SLOT_PAGES * PAGE_SIZE)
 /* Control messages handled per run of the control work (flood bound). */
 #define VSER_CTRL_BUDGET	64
@@ -53,6 +61,15 @@
 #define VSER_MAX_PORTS		511
 /* Largest console size accepted from the device (columns or rows). */
 #define VSER_CON_MAX_DIM	4096
+
+/*
+ * Add to a statistics counter: only ever under the lock that the counter's
+ * comment names, read without it (debugfs) with READ_ONCE().
+ */
+static inline void vser_stat_add(u64 *counter, u64 n)
+{
+	WRITE_ONCE(*counter, *counter + n);
+}
 
 /* struct class is const from 6.4 on (detected by Kbuild). */
 #ifdef VSER_CONST_CLASS
@@ -79,11 +96,15 @@ struct vser_buf {
 
 /**
  * struct vser_txslot - one transmit buffer of an open port.
- * @pages: its pages; the slot is handed to the device as one buffer
- * @busy:  owned by the device until it returns the slot
+ * @pages:  its pages; the slot is handed to the device as one buffer
+ * @contig: @pages[0] is one block of %VSER_TX_SLOT_PAGES pages (order
+ *          %VSER_TX_SLOT_ORDER), the other entries are NULL; else the
+ *          slot is made of single pages
+ * @busy:   owned by the device until it returns the slot
  */
 struct vser_txslot {
 	struct page *pages[VSER_TX_SLOT_PAGES];
+	bool contig;
 	bool busy;
 };
 
@@ -130,6 +151,49 @@ struct vser_parked {
 };
 
 /**
+ * struct vser_port_stats - a port's counters, shown in debugfs.
+ * @bytes_in:        bytes received and queued for readers (rx_lock)
+ * @bufs_in:         buffers received and queued for readers (rx_lock)
+ * @bytes_discarded: bytes dropped: arrived while no guest process had the
+ *                   port open, or left unread at open or close (rx_lock)
+ * @bufs_discarded:  buffers dropped likewise (rx_lock)
+ * @truncated:       buffers whose used length exceeded the buffer and
+ *                   was clamped (rx_lock)
+ * @bytes_out:       bytes handed to the device (tx_lock)
+ * @bufs_out:        buffers handed to the device (tx_lock)
+ * @queue_full:      times a writer or poller found every transmit slot
+ *                   in flight (tx_lock)
+ * @sigio:           SIGIOs sent to the opener (any context: atomic)
+ */
+struct vser_port_stats {
+	u64 bytes_in;
+	u64 bufs_in;
+	u64 bytes_discarded;
+	u64 bufs_discarded;
+	u64 truncated;
+	u64 bytes_out;
+	u64 bufs_out;
+	u64 queue_full;
+	atomic64_t sigio;
+};
+
+/**
+ * struct vser_ctrl_stats - a device's control queue counters.
+ * @received: control messages taken from the device (ctrl_mutex)
+ * @rejected: of those, dropped as malformed or wrong for the port's
+ *            state (ctrl_mutex)
+ * @sent:     control messages handed to the device (ctrl_lock)
+ * @failed:   control messages not sent: no memory, or no room within
+ *            the send timeout (atomic)
+ */
+struct vser_ctrl_stats {
+	u64 received;
+	u64 rejected;
+	u64 sent;
+	atomic64_t failed;
+};
+
+/**
  * struct vser_device - one virtio-serial device (a controller).
  * @vdev:          the virtio device; its struct device is pinned
  *                 (get_device()) for the life of this structure, but its
@@ -162,6 +226,8 @@ struct vser_parked {
  *                 is added again (@ctrl_mutex)
  * @ctrl_head:     first message of @ctrl_items
  * @ctrl_count:    messages in @ctrl_items
+ * @stats:         control queue counters
+ * @debugfs:       the device's debugfs folder, or NULL or an error
  */
 struct vser_device {
 	struct virtio_device *vdev;
@@ -185,6 +251,8 @@ struct vser_device {
 	struct vser_parked **parked;
 	unsigned int ctrl_head;
 	unsigned int ctrl_count;
+	struct vser_ctrl_stats stats;
+	struct dentry *debugfs;
 };
 
 /**
@@ -230,6 +298,8 @@ struct vser_device {
  * @waitq:           readers, writers and pollers
  * @async:           fasync list for SIGIO; changed by fasync_helper() and
  *                   read by kill_fasync(), which do their own locking
+ * @stats:           counters for debugfs
+ * @debugfs:         the port's debugfs file, or NULL or an error
  */
 struct vser_port {
 	struct vser_device *vsdev;
@@ -265,6 +335,8 @@ struct vser_port {
 	struct delayed_work host_uevent;
 	wait_queue_head_t waitq;
 	struct fasync_struct *async;
+	struct vser_port_stats stats;
+	struct dentry *debugfs;
 };
 
 /**
@@ -323,6 +395,14 @@ extern const struct attribute_group *vser_port_groups[];
 extern const struct file_operations vser_fops;
 void vser_port_notify(struct vser_port *port, int band);
 
+/* stats.c */
+void vser_debugfs_init(void);
+void vser_debugfs_exit(void);
+void vser_debugfs_dev_add(struct vser_device *vsdev);
+void vser_debugfs_dev_remove(struct vser_device *vsdev);
+void vser_port_added(struct vser_port *port);
+void vser_port_removed(struct vser_port *port);
+
 /* vqs.c */
 struct vser_buf *vser_buf_alloc(gfp_t gfp);
 void vser_buf_free(struct vser_buf *buf);
@@ -330,6 +410,7 @@ int vser_buf_add_in(struct virtqueue *vq, struct vser_buf *buf);
 int vser_rx_fill(struct vser_port *port);
 void vser_rx_drain(struct vser_port *port);
 void vser_rx_discard(struct vser_port *port);
+bool vser_rx_poll(struct vser_port *port);
 int vser_tx_alloc(struct vser_port *port);
 void vser_tx_free(struct vser_port *port);
 void vser_tx_slots_free(struct vser_txslot *tx);

@@ -11,6 +11,10 @@ A guest test program writes one request line and waits for one reply line:
   recvpat PORT COUNT SEED MS        read exactly COUNT bytes and check them
   sink PORT COUNT MS                read and drop exactly COUNT bytes (bench)
   source PORT COUNT                 write COUNT constant bytes (bench)
+  sinkmany P1,P2.. COUNT MS         sink COUNT bytes from each port at once
+  sourcemany P1,P2.. COUNT          source COUNT bytes to each port at once
+  echo PORT COUNT MS                send back every byte read until COUNT
+                                    bytes went round (bench: ping-pong)
   qmp JSON                          run a QMP command; reply: ok JSON
   event NAME MS [JSON]              wait for a QMP event whose data holds
                                     JSON's keys; reply: ok JSON
@@ -195,6 +199,61 @@ class Server:
             n = min(left, len(block))
             sock.sendall(block[:n])
             left -= n
+
+    def do_sinkmany(self, args):
+        ports, count, ms = args.split()
+        socks = {self._client(p): int(count) for p in ports.split(',')}
+        end = time.monotonic() + int(ms) / 1000.0
+        while any(socks.values()) and time.monotonic() < end:
+            ready, _, _ = select.select([s for s, n in socks.items() if n],
+                                        [], [], 1)
+            for sock in ready:
+                chunk = sock.recv(min(socks[sock], 1 << 20))
+                if not chunk:
+                    raise ValueError('end of file on a port')
+                socks[sock] -= len(chunk)
+        if any(socks.values()):
+            raise ValueError('%d bytes missing' % sum(socks.values()))
+
+    def do_sourcemany(self, args):
+        ports, count = args.split()
+        socks = {self._client(p): int(count) for p in ports.split(',')}
+        block = memoryview(b'\xa5' * 65536)
+        for sock in socks:
+            sock.setblocking(False)
+        try:
+            while any(socks.values()):
+                _, ready, _ = select.select(
+                    [], [s for s, n in socks.items() if n], [], 60)
+                if not ready:
+                    raise ValueError('no progress for 60 s')
+                for sock in ready:
+                    try:
+                        sent = sock.send(block[:min(socks[sock],
+                                                    len(block))])
+                    except BlockingIOError:
+                        continue
+                    socks[sock] -= sent
+        finally:
+            for sock in socks:
+                sock.setblocking(True)
+
+    def do_echo(self, args):
+        port, count, ms = args.split()
+        sock = self._client(port)
+        left = int(count)
+        end = time.monotonic() + int(ms) / 1000.0
+        while left > 0:
+            ready, _, _ = select.select([sock], [], [],
+                                        max(0, end - time.monotonic()))
+            if not ready:
+                raise ValueError('%d bytes not echoed' % left)
+            chunk = sock.recv(min(left, 65536))
+            if not chunk:
+                raise ValueError('end of file after %d bytes' %
+                                 (int(count) - left))
+            sock.sendall(chunk)
+            left -= len(chunk)
 
     def do_qmp(self, text):
         msg = json.loads(text)

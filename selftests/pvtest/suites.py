@@ -70,6 +70,20 @@ def _console_machine():
                    ports=[Port('s0', nr=0, console=True)])])
 
 
+def _max_machine():
+    """QEMU's limit: max_ports=511 on one controller, a virtserialport on
+    every id from 1 to 510.  QEMU announces its boot-time ports all at
+    once at DEVICE_READY and drops what does not fit the 32-entry control
+    queue, so only ports 1-31 are there at boot; the test plugs in the
+    others (their chardevs exist).  Each port keeps 128 receive pages:
+    1 GiB."""
+    ports = [Port('x%d' % nr, 'org.pvguest.max.%d' % nr, nr=nr,
+                  hotplug=nr > 31)
+             for nr in range(1, 511)]
+    return Machine(smp=2, mem=1024, timeout=900, controllers=[
+        Controller('vser0', max_ports=511, ports=ports)])
+
+
 SUITES = [
     # The harness's own plumbing, checked with the in-tree virtio_console:
     # named ports, host sockets, QMP events, hot-unplug of a port and of a
@@ -82,10 +96,12 @@ SUITES = [
     # virtio_serial: control-message checks fed hostile input.
     Suite('virtio_serial.kunit', ['kunit:virtio_serial_kunit'],
           module='virtio_serial'),
-    # virtio_serial against QEMU: ports, data, semantics, SIGIO, unplug.
+    # virtio_serial against QEMU: debugfs statistics and tracepoints, then
+    # ports, data, semantics, SIGIO, unplug.
     # Debian's stock kernel has virtio_console built in: keep it off.
     Suite('virtio_serial.io',
-          ['load:virtio_serial', 'ksft:vser_test', 'unload:virtio_serial'],
+          ['load:virtio_serial', 'ksft:vser_stats_test', 'ksft:vser_test',
+           'unload:virtio_serial'],
           machine=_serial_machine(), module='virtio_serial',
           kernels=('debug', 'stock'),
           append='initcall_blacklist=virtio_console_init'),
@@ -103,6 +119,18 @@ SUITES = [
            'unload:virtio_serial'],
           machine=_console_machine(), module='virtio_serial',
           append='console=hvc0'),
+    # Suspend (pm_test=devices): open ports announced again after the
+    # restore.
+    Suite('virtio_serial.pm',
+          ['load:virtio_serial', 'ksft:vser_pm_test',
+           'unload:virtio_serial'],
+          machine=_serial_machine(), module='virtio_serial'),
+    # 510 ports on one controller with max_ports=511.
+    Suite('virtio_serial.max',
+          ['load:virtio_serial', 'ksft:vser_max_test',
+           'unload:virtio_serial'],
+          machine=_max_machine(), module='virtio_serial',
+          append='pvguest.timeout=700'),
 
     # The optional virtio-blk disk: an ext4 image made on the host.
     Suite('harness.disk', ['sh:disk_test.sh'],

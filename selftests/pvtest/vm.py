@@ -23,11 +23,14 @@ QEMU = 'qemu-system-x86_64'
 
 @dataclass
 class Port:
-    """A virtserialport (or a virtconsole) backed by a unix socket."""
+    """A virtserialport (or a virtconsole) backed by a unix socket.  With
+    hotplug, only the chardev (ch-<id>) is made at boot: the test plugs
+    the port in with QMP device_add."""
     id: str
     name: str = ''
     nr: int = -1
     console: bool = False
+    hotplug: bool = False
 
     def args(self, ctrl, sockdir):
         dev = 'virtconsole' if self.console else 'virtserialport'
@@ -38,9 +41,10 @@ class Port:
             opts.append('name=' + self.name)
         if self.nr >= 0:
             opts.append('nr=%d' % self.nr)
-        return ['-chardev',
-                'socket,id=ch-%s,path=%s,server=on,wait=off' % (self.id, path),
-                '-device', ','.join(opts)]
+        chardev = ['-chardev', 'socket,id=ch-%s,path=%s,server=on,wait=off'
+                   % (self.id, path)]
+        return chardev if self.hotplug else chardev + ['-device',
+                                                       ','.join(opts)]
 
 
 @dataclass

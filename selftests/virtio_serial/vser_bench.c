@@ -2,9 +2,11 @@
 /*
  * Guest half of the virtio_serial benchmark (selftests/pvtest/bench.py):
  * moves bytes guest->host and host->guest through one port with whichever
- * driver is loaded, with several write/read sizes, and prints
- * "# bench NAME VALUE" lines.  The host side sinks or sources the bytes
- * (hostctl "sink" and "source").  A measurement, not a test.
+ * driver is loaded, with several write/read sizes, then through 8 ports
+ * at once, then times a 64-byte ping-pong, and prints "# bench NAME
+ * VALUE" lines.  The host side sinks, sources or echoes the bytes
+ * (hostctl "sink", "source", "sinkmany", "sourcemany", "echo").  A
+ * measurement, not a test.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +21,13 @@
 
 #define PORT "/dev/virtio-ports/org.pvguest.bench.0"
 #define TOTAL (64L << 20)
+/* Ports of the parallel run: bench (org.pvguest.bench.0), bench1..7. */
+#define NPAR 8
+#define PAR_PORTS "bench,bench1,bench2,bench3,bench4,bench5,bench6,bench7"
+/* Ping-pong: round trips timed, after some not timed. */
+#define RTT_WARMUP 200
+#define RTT_ROUNDS 3000
+#define RTT_SIZE 64
 
 static double now(void)
 {
@@ -92,14 +101,94 @@ static double h2g(int fd, char *buf, size_t chunk, long total)
 	return total / (now() - t0) / 1e6;
 }
 
+/* Each of @fds moves TOTAL / NPAR bytes in @chunk pieces, in parallel. */
+static double parallel(int *fds, char *buf, size_t chunk, int g2h)
+{
+	long each = TOTAL / NPAR;
+	pid_t pids[NPAR], host;
+	char req[160];
+	int i, failed = 0;
+	double t0;
+
+	if (g2h) {
+		snprintf(req, sizeof(req), "sinkmany %s %ld 120000", PAR_PORTS,
+			 each);
+		host = host_async(req);
+	}
+	t0 = now();
+	if (!g2h) {
+		snprintf(req, sizeof(req), "sourcemany %s %ld", PAR_PORTS, each);
+		host = host_async(req);
+	}
+	for (i = 0; i < NPAR; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0) {
+			long done;
+
+			for (done = 0; done < each; done += chunk) {
+				size_t left = each - done;
+				size_t want = left < chunk ? left : chunk;
+
+				if (g2h ? write_full(fds[i], buf, want) :
+				    read_full(fds[i], buf, want))
+					_exit(1);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i < NPAR; i++)
+		failed |= host_wait(pids[i]);
+	if (host_wait(host) || failed)
+		return -1;
+	return TOTAL / (now() - t0) / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* 64-byte ping-pong through the host's echo: p50 and p99 in us. */
+static int rtt(int fd, double *p50, double *p99)
+{
+	static double us[RTT_ROUNDS];
+	char msg[RTT_SIZE], back[RTT_SIZE], req[128];
+	int i;
+	pid_t pid;
+
+	memset(msg, 0x42, sizeof(msg));
+	snprintf(req, sizeof(req), "echo bench %d 120000",
+		 (RTT_WARMUP + RTT_ROUNDS) * RTT_SIZE);
+	pid = host_async(req);
+	for (i = 0; i < RTT_WARMUP + RTT_ROUNDS; i++) {
+		double t0 = now();
+
+		if (write_full(fd, msg, sizeof(msg)) ||
+		    read_full(fd, back, sizeof(back)))
+			return -1;
+		if (i >= RTT_WARMUP)
+			us[i - RTT_WARMUP] = (now() - t0) * 1e6;
+	}
+	if (host_wait(pid))
+		return -1;
+	qsort(us, RTT_ROUNDS, sizeof(us[0]), cmp_double);
+	*p50 = us[RTT_ROUNDS / 2];
+	*p99 = us[RTT_ROUNDS * 99 / 100];
+	return 0;
+}
+
 int main(void)
 {
 	static const struct { const char *name; size_t chunk; } sizes[] = {
 		{ "4k", 4096 }, { "64k", 65536 }, { "1m", 1 << 20 },
 	};
 	char *buf = malloc(1 << 20);
+	int fd, fds[NPAR];
+	double p50, p99;
+	char path[128];
 	unsigned int i;
-	int fd;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (!buf || wait_path(PORT, 1, 10000))
@@ -115,8 +204,32 @@ int main(void)
 		printf("# bench h2g_%s_MBps %.1f\n", sizes[i].name,
 		       h2g(fd, buf, sizes[i].chunk, TOTAL));
 	}
+	if (rtt(fd, &p50, &p99)) {
+		p50 = -1;
+		p99 = -1;
+	}
+	printf("# bench rtt_64b_p50_us %.1f\n", p50);
+	printf("# bench rtt_64b_p99_us %.1f\n", p99);
+
+	fds[0] = fd;
+	for (i = 1; i < NPAR; i++) {
+		snprintf(path, sizeof(path),
+			 "/dev/virtio-ports/org.pvguest.bench.%u", i);
+		fds[i] = wait_path(path, 1, 10000) ? -1 : open(path, O_RDWR);
+		if (fds[i] < 0 || hostctl(NULL, 0, "connect bench%u", i))
+			return 1;
+	}
+	usleep(200000);
+	printf("# bench g2h_par8_64k_MBps %.1f\n",
+	       parallel(fds, buf, 65536, 1));
+	printf("# bench h2g_par8_64k_MBps %.1f\n",
+	       parallel(fds, buf, 65536, 0));
 	hostctl(NULL, 0, "disconnect bench");
-	close(fd);
+	for (i = 0; i < NPAR; i++) {
+		if (i)
+			hostctl(NULL, 0, "disconnect bench%u", i);
+		close(fds[i]);
+	}
 	printf("ok 1 bench\n");
 	return 0;
 }

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio_serial: statistics in debugfs, and the tracepoints.
+ *
+ *   /sys/kernel/debug/virtio_serial/<virtio device>/control
+ *   /sys/kernel/debug/virtio_serial/<virtio device>/vport<dev>p<id>
+ *
+ * Each file holds one "name value" line per counter.  The counters are
+ * plain integers updated under locks the paths that change them already
+ * hold (see struct vser_port_stats), so counting costs no extra lock.
+ * A port's file goes when the port is unplugged, a device's folder when
+ * the device is removed, the whole tree when the module is unloaded;
+ * debugfs_remove() waits for readers of the file, so none can see a
+ * freed port.
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+#include <linux/virtio.h>
+
+#include "vser.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+static struct dentry *vser_debugfs_root;
+
+static int vser_port_stats_show(struct seq_file *m, void *unused)
+{
+	struct vser_port *port = m->private;
+	struct vser_port_stats *st = &port->stats;
+	bool guest, host;
+
+	spin_lock_irq(&port->lock);
+	guest = port->guest_connected;
+	host = port->host_connected;
+	spin_unlock_irq(&port->lock);
+	seq_printf(m, "guest_connected %d\n", guest);
+	seq_printf(m, "host_connected %d\n", host);
+	seq_printf(m, "bytes_in %llu\n", READ_ONCE(st->bytes_in));
+	seq_printf(m, "buffers_in %llu\n", READ_ONCE(st->bufs_in));
+	seq_printf(m, "bytes_out %llu\n", READ_ONCE(st->bytes_out));
+	seq_printf(m, "buffers_out %llu\n", READ_ONCE(st->bufs_out));
+	seq_printf(m, "bytes_discarded %llu\n",
+		   READ_ONCE(st->bytes_discarded));
+	seq_printf(m, "buffers_discarded %llu\n",
+		   READ_ONCE(st->bufs_discarded));
+	seq_printf(m, "truncated %llu\n", READ_ONCE(st->truncated));
+	seq_printf(m, "queue_full %llu\n", READ_ONCE(st->queue_full));
+	seq_printf(m, "sigio %lld\n", atomic64_read(&st->sigio));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vser_port_stats);
+
+static int vser_ctrl_stats_show(struct seq_file *m, void *unused)
+{
+	struct vser_device *vsdev = m->private;
+	struct vser_ctrl_stats *st = &vsdev->stats;
+
+	seq_printf(m, "max_ports %u\n", vsdev->max_ports);
+	seq_printf(m, "multiport %d\n", vsdev->multiport);
+	seq_printf(m, "messages_in %llu\n", READ_ONCE(st->received));
+	seq_printf(m, "rejected %llu\n", READ_ONCE(st->rejected));
+	seq_printf(m, "messages_out %llu\n", READ_ONCE(st->sent));
+	seq_printf(m, "send_failed %lld\n", atomic64_read(&st->failed));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vser_ctrl_stats);
+
+/**
+ * vser_debugfs_init() - create /sys/kernel/debug/virtio_serial.
+ *
+ * Failure is not an error: the driver works without its statistics.
+ */
+void vser_debugfs_init(void)
+{
+	vser_debugfs_root = debugfs_create_dir(KBUILD_MODNAME, NULL);
+}
+
+/**
+ * vser_debugfs_exit() - remove what is left of the tree (nothing, once
+ * every device is gone).
+ */
+void vser_debugfs_exit(void)
+{
+	debugfs_remove_recursive(vser_debugfs_root);
+	vser_debugfs_root = NULL;
+}
+
+/**
+ * vser_debugfs_dev_add() - a device's folder and its control file.
+ * @vsdev: a device being probed
+ */
+void vser_debugfs_dev_add(struct vser_device *vsdev)
+{
+	vsdev->debugfs = debugfs_create_dir(dev_name(&vsdev->vdev->dev),
+					    vser_debugfs_root);
+	debugfs_create_file("control", 0444, vsdev->debugfs, vsdev,
+			    &vser_ctrl_stats_fops);
+}
+
+/**
+ * vser_debugfs_dev_remove() - remove a device's folder.
+ * @vsdev: a device whose ports are all unplugged
+ */
+void vser_debugfs_dev_remove(struct vser_device *vsdev)
+{
+	debugfs_remove_recursive(vsdev->debugfs);
+	vsdev->debugfs = NULL;
+}
+
+/**
+ * vser_port_added() - a port is ready: its debugfs file, and the
+ * vser_port_add tracepoint.
+ * @port: the port, reachable from now on
+ */
+void vser_port_added(struct vser_port *port)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "vport%up%u",
+		 port->vsdev->vdev->index, port->id);
+	port->debugfs = debugfs_create_file(name, 0444, port->vsdev->debugfs,
+					    port, &vser_port_stats_fops);
+	trace_vser_port_add(port->vsdev->vdev->index, port->id);
+}
+
+/**
+ * vser_port_removed() - a port is being unplugged: remove its debugfs
+ * file (waiting for readers) and fire the vser_port_remove tracepoint.
+ * @port: the port, still allocated
+ */
+void vser_port_removed(struct vser_port *port)
+{
+	debugfs_remove(port->debugfs);
+	port->debugfs = NULL;
+	trace_vser_port_remove(port->vsdev->vdev->index, port->id);
+}
