@@ -142,7 +142,7 @@ out:
 
 /* Links of ports @from..@to; the number missing after @ms in all. */
 static int count_missing(struct __test_metadata *_metadata, int from, int to,
-		   int ms)
+			 int ms)
 {
 	double end = now() + ms / 1000.0;
 	char path[128];

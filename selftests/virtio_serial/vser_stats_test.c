@@ -406,16 +406,15 @@ TEST(tracepoints)
 
 	/* Plug a port in and out: add and remove fire, with its stats file. */
 	ASSERT_EQ(0, hostctl(reply, sizeof(reply),
-			     "qmp {\"execute\": \"chardev-add\", \"arguments\": "
-			     "{\"id\": \"ch-st\", \"backend\": "
-			     "{\"type\": \"null\", \"data\": {}}}}"))
+			     "qmp {\"execute\": \"chardev-add\", \"arguments\": {%s, %s}}",
+			     "\"id\": \"ch-st\"",
+			     "\"backend\": {\"type\": \"null\", \"data\": {}}"))
 		TH_LOG("%s", reply);
 	ASSERT_EQ(0, hostctl(reply, sizeof(reply),
-			     "qmp {\"execute\": \"device_add\", \"arguments\": "
-			     "{\"driver\": \"virtserialport\", "
-			     "\"bus\": \"vser0.0\", \"nr\": 3, "
-			     "\"chardev\": \"ch-st\", \"id\": \"st\", "
-			     "\"name\": \"org.pvguest.stats.0\"}}"))
+			     "qmp {\"execute\": \"device_add\", \"arguments\": {%s, %s, %s}}",
+			     "\"driver\": \"virtserialport\", \"bus\": \"vser0.0\"",
+			     "\"nr\": 3, \"chardev\": \"ch-st\", \"id\": \"st\"",
+			     "\"name\": \"org.pvguest.stats.0\""))
 		TH_LOG("%s", reply);
 	ASSERT_EQ(0, wait_path("/dev/virtio-ports/org.pvguest.stats.0", 1,
 			       20000));

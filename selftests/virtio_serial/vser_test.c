@@ -124,15 +124,25 @@ static int wait_revents(int fd, short bit, int set)
 	return -1;
 }
 
-/* The sysfs folder of the port a /dev/virtio-ports link points at. */
+/*
+ * The sysfs folder of the port a /dev/virtio-ports link points at.  The
+ * guest's uevent helper remakes the link on each uevent (a host_connected
+ * change sends one): retry while it is briefly gone.
+ */
 static void sysfs_attr(const char *link, const char *attr, char *out,
 		       size_t len)
 {
 	char target[256], path[512];
-	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	ssize_t n = -1;
+	int i;
 	FILE *f;
 
 	out[0] = '\0';
+	for (i = 0; i < 100 && n <= 0; i++) {
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			usleep(20000);
+	}
 	if (n <= 0)
 		return;
 	target[n] = '\0';
