@@ -108,7 +108,7 @@ static size_t vser_hvc_read(struct vser_port *port, u8 *buf, size_t count)
 {
 	unsigned int us = 0;
 	struct vser_buf *rb;
-	bool kick = false;
+	bool kick = false, more = false;
 	size_t copied = 0, n;
 
 	while (!spin_trylock(&port->rx_lock))
@@ -127,9 +127,18 @@ static size_t vser_hvc_read(struct vser_port *port, u8 *buf, size_t count)
 		if (port->in_vq && !vser_buf_add_in(port->in_vq, rb))
 			kick = true;
 	}
+	/*
+	 * The receive interrupt stays off while data waits (see
+	 * vser_rx_poll()): once drained, take what arrived meanwhile and
+	 * turn it back on, and have khvcd come back for what is left.
+	 */
+	if (list_empty(&port->rx_ready))
+		more = vser_rx_poll(port);
 	if (kick)
 		virtqueue_kick(port->in_vq);
 	spin_unlock(&port->rx_lock);
+	if (more)
+		vser_hvc_kick();
 	return copied;
 }
 
