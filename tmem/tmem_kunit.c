@@ -588,7 +588,8 @@ static void tmem_test_incompressible_streak(struct kunit *test)
 	/* The streaks are per CPU. */
 	migrate_disable();
 	for (round = 0; round < 2; round++) {
-		for (i = 0; i < TMEM_STREAK_SKIP; i++) {
+		/* The streak, and the probe that follows it. */
+		for (i = 0; i <= TMEM_STREAK_SKIP; i++) {
 			tmem_test_fill_random(t, t->pages[0]);
 			KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid,
 						       idx++, t->pages[0]),
