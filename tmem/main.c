@@ -25,12 +25,6 @@ module_param_named(max_pool_mb, tmem_max_pool_mb, uint, 0644);
 MODULE_PARM_DESC(max_pool_mb,
 		 "Pool cap in MiB, 0 for none (default); the smaller cap set applies");
 
-unsigned int tmem_replace_ratio = 8;
-EXPORT_SYMBOL_IF_KUNIT(tmem_replace_ratio);
-module_param_named(replace_ratio, tmem_replace_ratio, uint, 0644);
-MODULE_PARM_DESC(replace_ratio,
-		 "When the pool is full, one new page in this many replaces old ones, the others are rejected; 0 or 1: always (default 8)");
-
 unsigned int tmem_compress_threshold = 75;
 EXPORT_SYMBOL_IF_KUNIT(tmem_compress_threshold);
 module_param_named(compress_threshold, tmem_compress_threshold, uint, 0644);

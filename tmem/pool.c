@@ -573,7 +573,6 @@ static int tmem_install(int pool_id, const struct tmem_oid *oid,
 	e->index = index;
 	if (e->blob) {
 		e->blob->domain = tmem_pool_private(pool) ? 0 : pool->domain;
-		e->blob->persistent = pool->flags & TMEM_POOL_PERSISTENT;
 		if (tmem_stage_full_locked(e->blob)) {
 			/* The worker is behind: do not pile up staged pages. */
 			tmem_obj_free_if_empty_locked(obj);

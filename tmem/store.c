@@ -517,26 +517,13 @@ static void tmem_zs_unmap(struct tmem_blob *blob)
 }
 
 /*
- * New pages a full pool still rejects before it evicts for new ones again
- * (the store worker's; tmem_drain() may run it concurrently, hence atomic).
- */
-static atomic_long_t tmem_replace_credit;
-
-/*
  * Bring the memory used to at most the cap less @need pages; when it has
  * to evict, evict down to 1/TMEM_CAP_SLACK below that, by bytes, and
- * compact zsmalloc.  For a new ephemeral page (@replace), a full pool evicts for only
- * one page in replace_ratio, counted in the pages each round evicted,
- * and rejects the others: an LRU gets no hit at all from a cyclic scan
- * of more data than page cache and pool hold, whereas a pool that keeps
- * most of what it has serves part of every pass; and a working set that
- * moves still gets into the pool, a few times slower.
- * Return: true if there is room.
+ * compact zsmalloc.  Return: true if there is room.
  */
-static bool tmem_make_room(unsigned long need, bool replace)
+static bool tmem_make_room(unsigned long need)
 {
-	unsigned long cap = tmem_cap_pages(), target, used, evicted = 0, nr;
-	unsigned int ratio = READ_ONCE(tmem_replace_ratio);
+	unsigned long cap = tmem_cap_pages(), target, used;
 	int round;
 
 	if (cap < need)
@@ -544,24 +531,17 @@ static bool tmem_make_room(unsigned long need, bool replace)
 	cap -= need;
 	if (tmem_used_pages() <= cap)
 		return true;
-	if (replace && ratio > 1 &&
-	    atomic_long_dec_if_positive(&tmem_replace_credit) >= 0)
-		return false;
 	target = cap - cap / TMEM_CAP_SLACK;
 	for (round = 0; round < TMEM_CAP_ROUNDS; round++) {
 		used = tmem_used_pages();
 		if (used <= target)
 			break;
-		nr = tmem_evict_bytes((used - target) << PAGE_SHIFT,
-				      TMEM_EVICT_CAP);
-		evicted += nr;
-		if (!nr)
+		if (!tmem_evict_bytes((used - target) << PAGE_SHIFT,
+				      TMEM_EVICT_CAP))
 			break;
 		tmem_free_pending();
 		zs_compact(tmem_zs);
 	}
-	if (replace && ratio > 1)
-		atomic_long_set(&tmem_replace_credit, evicted * (ratio - 1));
 	return tmem_used_pages() <= cap;
 }
 
@@ -569,7 +549,7 @@ static bool tmem_make_room(unsigned long need, bool replace)
  * Allocate @len bytes in zsmalloc without going over the cap.  Return: the
  * handle, or 0 with *@err set to -EDQUOT (no room) or -ENOMEM.
  */
-static unsigned long tmem_zs_alloc(unsigned int len, bool replace, int *err)
+static unsigned long tmem_zs_alloc(unsigned int len, int *err)
 {
 	/*
 	 * Process context without locks: a new zspage may reclaim a little
@@ -581,14 +561,14 @@ static unsigned long tmem_zs_alloc(unsigned int len, bool replace, int *err)
 
 	*err = -EDQUOT;
 	/* A new zspage may be needed: room for one page at least. */
-	if (!tmem_make_room(1, replace))
+	if (!tmem_make_room(1))
 		return 0;
 	handle = zs_malloc(tmem_zs, len, gfp);
 	if (IS_ERR_VALUE(handle) || !handle) {
 		*err = -ENOMEM;
 		return 0;
 	}
-	if (tmem_used_pages() <= tmem_cap_pages() || tmem_make_room(0, false))
+	if (tmem_used_pages() <= tmem_cap_pages() || tmem_make_room(0))
 		return handle;
 	zs_free(tmem_zs, handle);
 	return 0;
@@ -607,7 +587,7 @@ static struct tmem_blob *tmem_adopt(struct tmem_blob *b, u64 hash, int *err)
 	z = tmem_blob_alloc(TMEM_WORKER_GFP);
 	if (!z)
 		return NULL;
-	z->handle = tmem_zs_alloc(b->len, !b->persistent, err);
+	z->handle = tmem_zs_alloc(b->len, err);
 	if (!z->handle) {
 		kmem_cache_free(tmem_blob_cache, z);
 		return NULL;
@@ -678,7 +658,7 @@ static void tmem_store_fn(struct work_struct *work)
 	for (;;) {
 		tmem_free_pending();
 		if (tmem_over_cap())
-			tmem_make_room(0, false);
+			tmem_make_room(0);
 		spin_lock_irqsave(&tmem_lock, flags);
 		b = list_first_entry_or_null(&tmem_staged, struct tmem_blob,
 					     node);

@@ -79,8 +79,6 @@ struct tmem_oid {
  * @len: number of stored bytes (immutable)
  * @raw: the bytes are the page itself, not compressed (immutable)
  * @staged: the bytes are at @data, else in zsmalloc at @handle (immutable)
- * @persistent: staged blobs only: of a persistent pool's page (set under
- *              tmem_lock before the blob is visible)
  * @parked: staged blob of a persistent page that found no room in
  *          zsmalloc: it stays staged, outside the staging budget (tmem_lock)
  * @handle: zsmalloc handle (immutable)
@@ -97,7 +95,6 @@ struct tmem_blob {
 	unsigned int len;
 	bool raw;
 	bool staged;
-	bool persistent;
 	bool parked;
 	unsigned long handle;
 	void *data;
@@ -173,7 +170,6 @@ extern spinlock_t tmem_lock;
 extern char *tmem_compressor;
 extern unsigned int tmem_max_pool_percent;
 extern unsigned int tmem_max_pool_mb;
-extern unsigned int tmem_replace_ratio;
 extern unsigned int tmem_compress_threshold;
 extern bool tmem_store_raw;
 extern bool tmem_dedup;

@@ -39,7 +39,7 @@ struct tmem_test {
 	int nr_pools;
 	struct rnd_state rnd;
 	/* Saved tunables. */
-	unsigned int threshold, replace_ratio;
+	unsigned int threshold;
 	bool store_raw, dedup, integrity;
 	unsigned long cap;
 };
@@ -132,7 +132,6 @@ static int tmem_test_init(struct kunit *test)
 	t->dedup = tmem_dedup;
 	t->integrity = tmem_integrity;
 	t->cap = tmem_cap_override;
-	t->replace_ratio = tmem_replace_ratio;
 	tmem_streak_reset();
 	test->priv = t;
 	return 0;
@@ -153,7 +152,6 @@ static void tmem_test_exit(struct kunit *test)
 	tmem_dedup = t->dedup;
 	tmem_integrity = t->integrity;
 	tmem_cap_override = t->cap;
-	tmem_replace_ratio = t->replace_ratio;
 	tmem_set_hash_fn(NULL);
 	for (i = 0; i < TMEM_TEST_PAGES; i++)
 		if (t->pages[i])
@@ -546,8 +544,6 @@ static void tmem_test_cap(struct kunit *test)
 	tmem_drain();
 	cap = tmem_used_pages() + 16;
 	tmem_cap_override = cap;
-	/* Plain LRU: every new page replaces old ones. */
-	tmem_replace_ratio = 1;
 	/* Pages of about half a page compressed: 64 need about 32 pages. */
 	tmem_store_raw = true;
 	evictions = tmem_stat_read(TMEM_STAT_EVICTIONS);
@@ -576,49 +572,6 @@ static void tmem_test_cap(struct kunit *test)
 }
 
 /*
- * replace_ratio: a full pool evicts for one new page in that many and
- * rejects the others, so it keeps most of what it holds.
- */
-static void tmem_test_cap_replace(struct kunit *test)
-{
-	struct tmem_test *t = test->priv;
-	int pool = tmem_test_pool(test, 0, NULL);
-	s64 rejected, evictions;
-	unsigned long cap;
-	int i, ret, old = 0;
-
-	tmem_evict(ULONG_MAX, TMEM_EVICT_SHRINKER);
-	tmem_drain();
-	cap = tmem_used_pages() + 16;
-	tmem_cap_override = cap;
-	tmem_replace_ratio = 8;
-	tmem_store_raw = true;
-	rejected = tmem_stat_read(TMEM_STAT_REJECTED_CAP);
-	evictions = tmem_stat_read(TMEM_STAT_EVICTIONS);
-	for (i = 0; i < TMEM_TEST_PAGES; i++) {
-		tmem_test_fill_text(t, t->pages[i], i);
-		prandom_bytes_state(&t->rnd, tmem_test_addr(t->pages[i]),
-				    PAGE_SIZE / 2);
-		/* Staged at once; the worker may reject it later. */
-		ret = tmem_put(pool, &tmem_test_oid, i, t->pages[i]);
-		KUNIT_EXPECT_EQ(test, ret, 0);
-		tmem_drain();
-		KUNIT_EXPECT_LE(test, tmem_used_pages(), cap);
-	}
-	/* Full: some pages were evicted, more new ones were turned away ... */
-	KUNIT_EXPECT_GT(test, tmem_stat_read(TMEM_STAT_EVICTIONS) - evictions,
-			0);
-	KUNIT_EXPECT_GT(test, tmem_stat_read(TMEM_STAT_REJECTED_CAP) -
-			rejected, tmem_stat_read(TMEM_STAT_EVICTIONS) -
-			evictions);
-	/* ... and pages of the first half are still there, intact. */
-	for (i = 1; i < TMEM_TEST_PAGES / 2; i++)
-		old += !tmem_test_get(test, pool, &tmem_test_oid, i,
-				      t->pages[i]);
-	KUNIT_EXPECT_GT(test, old, 0);
-}
-
-/*
  * After a streak of incompressible pages of one object, its next pages
  * are rejected without compressing them, but same-filled pages are
  * still stored, and other objects are not affected.
@@ -635,7 +588,8 @@ static void tmem_test_incompressible_streak(struct kunit *test)
 	/* The streaks are per CPU. */
 	migrate_disable();
 	for (round = 0; round < 2; round++) {
-		for (i = 0; i < TMEM_STREAK_SKIP; i++) {
+		/* The streak, and the probe that follows it. */
+		for (i = 0; i <= TMEM_STREAK_SKIP; i++) {
 			tmem_test_fill_random(t, t->pages[0]);
 			KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid,
 						       idx++, t->pages[0]),
@@ -1125,7 +1079,6 @@ static struct kunit_case tmem_test_cases[] = {
 	KUNIT_CASE(tmem_test_lru),
 	KUNIT_CASE(tmem_test_lru_shared_hit),
 	KUNIT_CASE(tmem_test_cap),
-	KUNIT_CASE(tmem_test_cap_replace),
 	KUNIT_CASE(tmem_test_flush_big),
 	KUNIT_CASE(tmem_test_persistent_no_room),
 	KUNIT_CASE(tmem_test_compressors),
