@@ -36,12 +36,14 @@ static int hostctl_open(void)
 	return 0;
 }
 
-int write_full(int fd, const void *buf, size_t len)
+/*
+ * write() (@wr true) or read() all @len bytes at @p, retrying short
+ * transfers and EINTR; 0, or -1 on an error or end of file.
+ */
+static int io_full(int fd, char *p, size_t len, int wr)
 {
-	const char *p = buf;
-
 	while (len) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = wr ? write(fd, p, len) : read(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -53,21 +55,27 @@ int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+int write_full(int fd, const void *buf, size_t len)
+{
+	/* write() only reads @buf. */
+	return io_full(fd, (char *)buf, len, 1);
+}
+
 int read_full(int fd, void *buf, size_t len)
 {
-	char *p = buf;
+	return io_full(fd, buf, len, 0);
+}
 
-	while (len) {
-		ssize_t n = read(fd, p, len);
+int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+	ssize_t n;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= n;
-	}
-	return 0;
+	if (fd < 0)
+		return -1;
+	n = write(fd, s, strlen(s));
+	close(fd);
+	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
 
 /* Read one reply line into line[size]; -1 on timeout or error. */

@@ -57,4 +57,13 @@ int read_full(int fd, void *buf, size_t len);
  */
 int write_full(int fd, const void *buf, size_t len);
 
+/**
+ * write_str() - write the string @s to the file @path, opened with O_TRUNC
+ * as the shell's ">" does (on a tracefs trace file that clears the
+ * buffer).
+ *
+ * Return: 0 when all of @s was written, -1 otherwise.
+ */
+int write_str(const char *path, const char *s);
+
 #endif

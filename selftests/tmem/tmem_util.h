@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "hostctl.h"
+
 #define TM_DEV		"/dev/vda"
 #define TM_MNT		"/mnt/tmem"
 #define TM_STATS	"/sys/kernel/debug/tmem/stats"
@@ -209,11 +211,16 @@ static inline long tm_diff(const char *a, const char *b, size_t len)
 	return i;
 }
 
-static inline int tm_write_full(int fd, const char *buf, size_t len,
-				off_t off)
+/*
+ * pwrite() (@wr true) or pread() all of [@off, @off + @len) of @fd,
+ * retrying short transfers; 0, or -1 on an error or end of file.
+ */
+static inline int tm_pio_full(int fd, char *buf, size_t len, off_t off,
+			      int wr)
 {
 	while (len) {
-		ssize_t n = pwrite(fd, buf, len, off);
+		ssize_t n = wr ? pwrite(fd, buf, len, off) :
+				 pread(fd, buf, len, off);
 
 		if (n <= 0)
 			return -1;
@@ -224,18 +231,16 @@ static inline int tm_write_full(int fd, const char *buf, size_t len,
 	return 0;
 }
 
+static inline int tm_write_full(int fd, const char *buf, size_t len,
+				off_t off)
+{
+	/* pwrite() only reads @buf. */
+	return tm_pio_full(fd, (char *)buf, len, off, 1);
+}
+
 static inline int tm_read_full(int fd, char *buf, size_t len, off_t off)
 {
-	while (len) {
-		ssize_t n = pread(fd, buf, len, off);
-
-		if (n <= 0)
-			return -1;
-		buf += n;
-		off += n;
-		len -= n;
-	}
-	return 0;
+	return tm_pio_full(fd, buf, len, off, 0);
 }
 
 /* Write @len bytes of the @seed file at @off, a page-sized chunk at a time. */
@@ -328,24 +333,12 @@ static inline long long tm_cc(const char *name)
 	return tm_read_ll(path);
 }
 
-static inline int tm_write_str(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
 static inline int tm_param_set(const char *name, const char *val)
 {
 	char path[128];
 
 	snprintf(path, sizeof(path), TM_PARAMS "/%s", name);
-	return tm_write_str(path, val);
+	return write_str(path, val);
 }
 
 static inline long long tm_param(const char *name)
@@ -414,7 +407,7 @@ static inline int tm_mount(void)
 static inline int tm_drop_caches(void)
 {
 	sync();
-	return tm_write_str("/proc/sys/vm/drop_caches", "3");
+	return write_str("/proc/sys/vm/drop_caches", "3");
 }
 
 /* Pages of [0, @size) of @fd in the page cache (mincore), or -1. */

@@ -13,78 +13,20 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 #include "hostctl.h"
+#include "vport.h"
 
 #define NPORTS 30
 #define CONSOLE "/dev/virtio-ports/org.pvguest.console.0"
 #define OTHER "/dev/virtio-ports/org.pvguest.other.0"
 
-static char reply[4096];
-
 static void port_path(char *buf, size_t len, int nr)
 {
 	snprintf(buf, len, "/dev/virtio-ports/org.pvguest.many.%d", nr);
-}
-
-/* Wait until poll() says the host is connected (no POLLHUP). */
-static int wait_host(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-	int i;
-
-	for (i = 0; i < 500; i++) {
-		if (poll(&pfd, 1, 0) == 1 && !(pfd.revents & POLLHUP))
-			return 0;
-		usleep(10000);
-	}
-	return -1;
-}
-
-/*
- * One byte each way on @path, whose host socket is @id: the byte tells
- * the ports apart, so a crossed queue shows.
- */
-static int echo(struct __test_metadata *_metadata, const char *path,
-		const char *id, unsigned char tag)
-{
-	char want[8];
-	unsigned char c;
-	int fd, ret = -1;
-
-	fd = open(path, O_RDWR);
-	if (fd < 0) {
-		TH_LOG("open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (hostctl(reply, sizeof(reply), "connect %s", id) || wait_host(fd))
-		goto out;
-	if (hostctl(reply, sizeof(reply), "send %s %02x", id, tag))
-		goto out;
-	if (read(fd, &c, 1) != 1 || c != tag) {
-		TH_LOG("%s: read back %02x, want %02x", path, c, tag);
-		goto out;
-	}
-	c = tag ^ 0xff;
-	if (write(fd, &c, 1) != 1)
-		goto out;
-	if (hostctl(reply, sizeof(reply), "recv %s 1 10000", id))
-		goto out;
-	snprintf(want, sizeof(want), "%02x", c);
-	if (strcmp(reply, want)) {
-		TH_LOG("%s: host got '%s', want '%s'", path, reply, want);
-		goto out;
-	}
-	ret = 0;
-out:
-	hostctl(NULL, 0, "disconnect %s", id);
-	close(fd);
-	return ret;
 }
 
 TEST(all_ports_named)
@@ -116,7 +58,7 @@ TEST(data_on_every_port)
 	for (nr = 1; nr <= NPORTS; nr++) {
 		port_path(path, sizeof(path), nr);
 		snprintf(id, sizeof(id), "m%d", nr);
-		if (echo(_metadata, path, id, nr))
+		if (vport_echo(path, id, nr))
 			failed++;
 	}
 	EXPECT_EQ(0, failed);
@@ -132,23 +74,14 @@ TEST(single_port_is_console)
 	struct dirent *de;
 	int found = 0;
 	DIR *dir;
-	FILE *f;
 
 	dir = opendir("/sys/class/virtio-ports");
 	ASSERT_NE(NULL, dir);
 	while ((de = readdir(dir))) {
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name",
-			 de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		name[0] = '\0';
-		if (!fgets(name, sizeof(name), f))
-			name[0] = '\0';
-		fclose(f);
-		if (name[0])
+		if (vport_attr(de->d_name, "name", name, sizeof(name)) ||
+		    name[0])
 			continue;
 		found++;
 		snprintf(path, sizeof(path), "/dev/%s", de->d_name);
@@ -168,9 +101,9 @@ TEST(two_controllers)
 	port_path(path, sizeof(path), NPORTS);
 	fd = open(path, O_RDWR);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(0, echo(_metadata, OTHER, "o1", 0x5a));
+	EXPECT_EQ(0, vport_echo(OTHER, "o1", 0x5a));
 	close(fd);
-	EXPECT_EQ(0, echo(_metadata, path, "m30", 0xa5));
+	EXPECT_EQ(0, vport_echo(path, "m30", 0xa5));
 }
 
 TEST_HARNESS_MAIN

@@ -14,9 +14,7 @@
  * queues show.  Machine: selftests/pvtest/suites.py (virtio_serial.max).
  */
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -24,6 +22,7 @@
 
 #include "kselftest_harness.h"
 #include "hostctl.h"
+#include "vport.h"
 
 #define COLD 31
 #define LAST 510
@@ -43,11 +42,10 @@ static void port_path(char *buf, size_t len, int nr)
 /* Fill @devs from /sys/class/virtio-ports; return how many are named. */
 static int scan_names(void)
 {
-	char path[300], name[300];
+	char name[300];
 	struct dirent *de;
 	int nr, count = 0;
 	DIR *dir;
-	FILE *f;
 
 	dir = opendir("/sys/class/virtio-ports");
 	if (!dir)
@@ -55,19 +53,14 @@ static int scan_names(void)
 	while ((de = readdir(dir))) {
 		if (de->d_name[0] == '.' || strlen(de->d_name) >= 24)
 			continue;
-		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name",
-			 de->d_name);
-		f = fopen(path, "r");
-		if (!f)
+		if (vport_attr(de->d_name, "name", name, sizeof(name)))
 			continue;
-		if (fgets(name, sizeof(name), f) &&
-		    sscanf(name, "org.pvguest.max.%d", &nr) == 1 &&
+		if (sscanf(name, "org.pvguest.max.%d", &nr) == 1 &&
 		    nr >= 1 && nr <= LAST) {
 			snprintf(devs[nr], sizeof(devs[nr]), "/dev/%s",
 				 de->d_name);
 			count++;
 		}
-		fclose(f);
 	}
 	closedir(dir);
 	return count;
@@ -81,26 +74,10 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Wait until poll() says the host is connected (no POLLHUP). */
-static int wait_host(int fd)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-	int i;
-
-	for (i = 0; i < 500; i++) {
-		if (poll(&pfd, 1, 0) == 1 && !(pfd.revents & POLLHUP))
-			return 0;
-		usleep(10000);
-	}
-	return -1;
-}
-
-/* One byte each way on port @nr (host socket x<nr>), tagged @tag. */
+/* vport_echo() on port @nr (host socket x<nr>), tagged @tag. */
 static int echo(struct __test_metadata *_metadata, int nr, unsigned char tag)
 {
-	char path[128], id[16], want[8];
-	unsigned char c = 0;
-	int fd, ret = -1;
+	char path[128], id[16];
 
 	if (nr > COLD) {
 		snprintf(path, sizeof(path), "%s", devs[nr]);
@@ -110,34 +87,7 @@ static int echo(struct __test_metadata *_metadata, int nr, unsigned char tag)
 		port_path(path, sizeof(path), nr);
 	}
 	snprintf(id, sizeof(id), "x%d", nr);
-	fd = open(path, O_RDWR);
-	if (fd < 0) {
-		TH_LOG("open %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (hostctl(reply, sizeof(reply), "connect %s", id) || wait_host(fd))
-		goto out;
-	if (hostctl(reply, sizeof(reply), "send %s %02x", id, tag))
-		goto out;
-	if (read(fd, &c, 1) != 1 || c != tag) {
-		TH_LOG("%s: read back %02x, want %02x", path, c, tag);
-		goto out;
-	}
-	c = tag ^ 0xff;
-	if (write(fd, &c, 1) != 1)
-		goto out;
-	if (hostctl(reply, sizeof(reply), "recv %s 1 10000", id))
-		goto out;
-	snprintf(want, sizeof(want), "%02x", c);
-	if (strcmp(reply, want)) {
-		TH_LOG("%s: host got '%s', want '%s'", path, reply, want);
-		goto out;
-	}
-	ret = 0;
-out:
-	hostctl(NULL, 0, "disconnect %s", id);
-	close(fd);
-	return ret;
+	return vport_echo(path, id, tag);
 }
 
 /* Links of ports @from..@to; the number missing after @ms in all. */

@@ -18,6 +18,7 @@
 
 #include "kselftest_harness.h"
 #include "hostctl.h"
+#include "vport.h"
 
 #define PORT0 "/dev/virtio-ports/org.pvguest.test.0"
 #define PORT1 "/dev/virtio-ports/org.pvguest.test.1"
@@ -37,37 +38,12 @@ static void drain_port_events(void)
 	hostctl(reply, sizeof(reply), "drain VSERPORT_CHANGE");
 }
 
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
-}
-
 /* Suspend to idle with pm_test=devices: freeze and restore every device. */
 static int suspend_devices(void)
 {
 	if (write_str("/sys/power/pm_test", "devices"))
 		return -1;
 	return write_str("/sys/power/state", "freeze");
-}
-
-static int wait_revents(int fd, short bit, int set)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		if (poll(&pfd, 1, 0) >= 0 && !!(pfd.revents & bit) == set)
-			return 0;
-		usleep(10000);
-	}
-	return -1;
 }
 
 /* Three bytes each way on @fd, whose host socket is @id. */

@@ -25,6 +25,7 @@
 
 #include "kselftest_harness.h"
 #include "hostctl.h"
+#include "vport.h"
 
 #define PORT1 "/dev/virtio-ports/org.pvguest.test.1"
 #define HOSTID "p2"
@@ -49,33 +50,6 @@ static int ensure_mounted(const char *type, const char *dir,
 	if (mount(type, dir, type, 0, NULL) && errno != EBUSY)
 		return -1;
 	return access(probe, F_OK);
-}
-
-/*
- * The class device name (vport<d>p<n>) a /dev/virtio-ports link names.
- * The guest's mdev remakes the link on each uevent (host_connected
- * changes send one): retry while it is briefly gone.
- */
-static int vport_name(const char *link, char *out, size_t len)
-{
-	char target[256];
-	const char *base;
-	ssize_t n = -1;
-	int i;
-
-	for (i = 0; i < 100 && n <= 0; i++) {
-		n = readlink(link, target, sizeof(target) - 1);
-		if (n <= 0)
-			usleep(20000);
-	}
-	if (n <= 0)
-		return -1;
-	target[n] = '\0';
-	base = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
-	if (strlen(base) >= len)
-		return -1;
-	memcpy(out, base, strlen(base) + 1);
-	return 0;
 }
 
 /* /sys/kernel/debug/virtio_serial/<device>/@file, found by globbing. */
@@ -110,20 +84,6 @@ static long long stat_get(const char *path, const char *name)
 			ret = v;
 	fclose(f);
 	return ret;
-}
-
-/* Wait until poll() shows @bit set (@set) or clear on @fd. */
-static int wait_revents(int fd, short bit, int set)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		if (poll(&pfd, 1, 0) >= 0 && !!(pfd.revents & bit) == set)
-			return 0;
-		usleep(10000);
-	}
-	return -1;
 }
 
 FIXTURE(port) {
@@ -342,18 +302,6 @@ TEST_F(port, control_counters)
 	ASSERT_LE(0, fd);
 	close(fd);
 	EXPECT_EQ(out0 + 2, stat_get(self->stats, "messages_out"));
-}
-
-static int write_str(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -1;
 }
 
 /* Whether the trace buffer holds "@event: port=@vport". */

@@ -23,6 +23,7 @@
 
 #include "kselftest_harness.h"
 #include "hostctl.h"
+#include "vport.h"
 
 #define PORT0 "/dev/virtio-ports/org.pvguest.test.0"
 #define PORT1 "/dev/virtio-ports/org.pvguest.test.1"
@@ -64,29 +65,22 @@ static int unplug_device(const char *id)
 /* The /dev node of the port called @name, from sysfs; 0 if found. */
 static int find_by_name(const char *name, char *dev, size_t len)
 {
-	char path[512], got[300];
+	char got[300];
 	struct dirent *de;
 	int ret = -1;
 	DIR *dir;
-	FILE *f;
 
 	dir = opendir("/sys/class/virtio-ports");
 	if (!dir)
 		return -1;
 	while (ret && (de = readdir(dir))) {
-		snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/name",
-			 de->d_name);
-		f = fopen(path, "r");
-		if (!f)
+		if (vport_attr(de->d_name, "name", got, sizeof(got)))
 			continue;
-		if (fgets(got, sizeof(got), f)) {
-			got[strcspn(got, "\n")] = '\0';
-			if (!strcmp(got, name)) {
-				snprintf(dev, len, "/dev/%s", de->d_name);
-				ret = 0;
-			}
+		got[strcspn(got, "\n")] = '\0';
+		if (!strcmp(got, name)) {
+			snprintf(dev, len, "/dev/%s", de->d_name);
+			ret = 0;
 		}
-		fclose(f);
 	}
 	closedir(dir);
 	return ret;
@@ -110,50 +104,15 @@ static int add_port(const char *bus, int nr, const char *chardev,
 		       args);
 }
 
-/* Wait until poll() shows @bit set (@set) or clear on @fd. */
-static int wait_revents(int fd, short bit, int set)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		if (poll(&pfd, 1, 0) >= 0 && !!(pfd.revents & bit) == set)
-			return 0;
-		usleep(10000);
-	}
-	return -1;
-}
-
-/*
- * The sysfs folder of the port a /dev/virtio-ports link points at.  The
- * guest's uevent helper remakes the link on each uevent (a host_connected
- * change sends one): retry while it is briefly gone.
- */
+/* Attribute @attr of the port that @link points at; "" if none. */
 static void sysfs_attr(const char *link, const char *attr, char *out,
 		       size_t len)
 {
-	char target[256], path[512];
-	ssize_t n = -1;
-	int i;
-	FILE *f;
+	char vport[64];
 
 	out[0] = '\0';
-	for (i = 0; i < 100 && n <= 0; i++) {
-		n = readlink(link, target, sizeof(target) - 1);
-		if (n <= 0)
-			usleep(20000);
-	}
-	if (n <= 0)
-		return;
-	target[n] = '\0';
-	snprintf(path, sizeof(path), "/sys/class/virtio-ports/%s/%s",
-		 strrchr(target, '/') + 1, attr);
-	f = fopen(path, "r");
-	if (!f)
-		return;
-	if (!fgets(out, len, f))
-		out[0] = '\0';
-	fclose(f);
+	if (!vport_name(link, vport, sizeof(vport)))
+		vport_attr(vport, attr, out, len);
 }
 
 static int sigio_wait(siginfo_t *si, int ms)
