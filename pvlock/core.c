@@ -3,12 +3,21 @@
  * pvlock: the slow paths of the paravirtual ticket spinlock, and the
  * choice of kick backend.
  *
- * A waiter that spun pvlock_spin_threshold times publishes (lock, want) in
- * its CPU's waiter record for its context level, marks its CPU in
- * pvlock_waiting, sets the slowpath mark in the lock's head and re-checks
- * the head before each halt.  The unlocker releases the lock and reads the
- * mark with one fully ordered xadd (include/pvlock.h); if the mark was set
- * it looks for the record of exactly the next ticket and kicks that CPU.
+ * A waiter spins while the lock makes progress.  When the head has not
+ * moved for spin_us (spin_next_us for the waiter next in line, which
+ * expects the lock within one critical section), it publishes (lock,
+ * want) in its CPU's waiter record for its context level, marks its CPU
+ * in pvlock_waiting, sets the slowpath mark in the lock's head and
+ * re-checks the head before it halts.  The unlocker releases the lock and
+ * reads the mark with one fully ordered xadd (include/pvlock.h); if the
+ * mark was set it looks for the record of exactly the next ticket and
+ * kicks that CPU.
+ *
+ * Wake-ahead: a waiter that got the lock after halting kicks the halted
+ * waiter of the next ticket at once, so that it wakes up while the
+ * critical section runs instead of after the release: a vCPU needs tens
+ * of microseconds to wake, more than many critical sections last.  A
+ * kicked waiter spins again before it halts again.
  *
  * Ordering: the record is written before the mark with a full barrier
  * between, and the unlocker's xadd is fully ordered before it reads the
@@ -67,9 +76,20 @@ static DEFINE_MUTEX(pvlock_switch_mutex);
 static bool pvlock_ready;
 static char pvlock_requested[8] = "auto";
 
-static unsigned int spin_threshold = 1 << 12;
-module_param(spin_threshold, uint, 0644);
-MODULE_PARM_DESC(spin_threshold, "spins before a waiter halts (default 4096)");
+static unsigned int spin_us = 10;
+module_param(spin_us, uint, 0644);
+MODULE_PARM_DESC(spin_us,
+		 "a waiter halts when the lock made no progress for this long (default 10)");
+
+static unsigned int spin_next_us = 100;
+module_param(spin_next_us, uint, 0644);
+MODULE_PARM_DESC(spin_next_us,
+		 "the same for the waiter next in line (default 100)");
+
+static bool wake_ahead = true;
+module_param(wake_ahead, bool, 0644);
+MODULE_PARM_DESC(wake_ahead,
+		 "a new owner kicks the halted waiter of the next ticket (default on)");
 
 static unsigned int halt_timeout_ms = 1000;
 module_param(halt_timeout_ms, uint, 0644);
@@ -201,41 +221,50 @@ VISIBLE_IF_KUNIT int pvlock_kick_target(const struct cpumask *waiting,
 }
 EXPORT_SYMBOL_IF_KUNIT(pvlock_kick_target);
 
+/*
+ * Kick the halted waiter of @ticket, if there is one; @lock is a key only.
+ * In NMI context, a backend whose kick is not NMI-safe (ipi: the NMI may
+ * have interrupted an IPI being queued) only flags the record: its waiters
+ * halt with interrupts on, so the tick wakes them.  The scan of the
+ * records is lockless and NMI-safe.  Returns true if a waiter was found.
+ */
+static bool pvlock_kick_ticket(const struct pvlock *lock, u16 ticket)
+{
+	const struct pvlock_backend *be = READ_ONCE(pvlock_be);
+	bool defer;
+	int cpu;
+
+	if (!be)
+		return false;
+	defer = in_nmi() && !be->kick_nmi_safe;
+	cpu = pvlock_kick_target(&pvlock_waiting, &pvlock_cpu, lock, ticket,
+				 defer ? PVLOCK_KICK_DEFERRED :
+				 PVLOCK_KICK_SENT);
+	if (cpu < 0)
+		return false;
+	if (defer) {
+		pvlock_stat_inc(PVLOCK_STAT_KICK_NMI);
+		return true;
+	}
+	trace_pvlock_kick(lock, ticket, cpu);
+	pvlock_stat_inc(PVLOCK_STAT_KICKS);
+	be->kick(cpu);
+	return true;
+}
+
 /**
  * pvlock_kick_next() - kick the halted waiter of the next ticket
  * @lock: the lock just released, as a key only
  * @next: the ticket now being served
  *
  * Called by pvlock_unlock() when the released head carried the slowpath
- * mark.  Never dereferences @lock.  In NMI context, a backend whose kick is
- * not NMI-safe (ipi: the NMI may have interrupted an IPI being queued) only
- * flags the record: its waiters halt with interrupts on, so the tick wakes
- * them.  The scan of the records is lockless and NMI-safe.
+ * mark.  Never dereferences @lock.  Safe in any context, NMI included.
  */
 void pvlock_kick_next(const struct pvlock *lock, u16 next)
 {
-	const struct pvlock_backend *be = READ_ONCE(pvlock_be);
-	bool defer;
-	int cpu;
-
 	pvlock_stat_inc(PVLOCK_STAT_UNLOCK_SLOW);
-	if (!be)
-		return;
-	defer = in_nmi() && !be->kick_nmi_safe;
-	cpu = pvlock_kick_target(&pvlock_waiting, &pvlock_cpu, lock, next,
-				 defer ? PVLOCK_KICK_DEFERRED :
-				 PVLOCK_KICK_SENT);
-	if (cpu < 0) {
+	if (!pvlock_kick_ticket(lock, next))
 		pvlock_stat_inc(PVLOCK_STAT_KICK_NONE);
-		return;
-	}
-	if (defer) {
-		pvlock_stat_inc(PVLOCK_STAT_KICK_NMI);
-		return;
-	}
-	trace_pvlock_kick(lock, next, cpu);
-	pvlock_stat_inc(PVLOCK_STAT_KICKS);
-	be->kick(cpu);
 }
 EXPORT_SYMBOL_NS_GPL(pvlock_kick_next, PVLOCK);
 
@@ -261,7 +290,10 @@ static u8 pvlock_await_kick_flag(struct pvlock_waiter *w)
 	return kicked;
 }
 
-/* Classify a wake-up; returns true when the lock is ours. */
+/*
+ * Classify a wake-up.  Returns true when halting should stop: the lock is
+ * ours, or a kick came (a wake-ahead kick: our turn is near, spin again).
+ */
 static bool pvlock_account_wake(struct pvlock *lock, struct pvlock_waiter *w,
 				u16 want, u64 ns)
 {
@@ -281,24 +313,24 @@ static bool pvlock_account_wake(struct pvlock *lock, struct pvlock_waiter *w,
 		pvlock_stat_inc(PVLOCK_STAT_WAKE_UNKICKED);
 	else
 		pvlock_stat_inc(PVLOCK_STAT_LOST_KICK);
-	return mine;
+	return mine || kicked == PVLOCK_KICK_SENT;
 }
 
-/* Halt until our turn comes or halting is switched off. */
+/* Halt until our turn comes, a kick comes, or halting is switched off. */
 static void pvlock_halt_loop(const struct pvlock_backend *be,
 			     struct pvlock *lock, struct pvlock_waiter *w,
 			     u16 want, bool irqs_off)
 {
-	bool mine = false;
+	bool done = false;
 
-	while (!mine && static_branch_likely(&pvlock_halt_key)) {
+	while (!done && static_branch_likely(&pvlock_halt_key)) {
 		u64 t0 = local_clock(), ns;
 
 		/* A kick that lands before the halt makes it return at once. */
 		be->wait(irqs_off);
 		ns = local_clock() - t0;
 		pvlock_stat_halt(ns);
-		mine = pvlock_account_wake(lock, w, want, ns);
+		done = pvlock_account_wake(lock, w, want, ns);
 	}
 }
 
@@ -435,33 +467,91 @@ out_depth:
 	return halted || depth < PVLOCK_NEST_MAX;
 }
 
+/* Spins between two looks at the clock in the slow path. */
+#define PVLOCK_SPINS_PER_CHECK	8
+
+/**
+ * pvlock_spin_budget() - how long a waiter spins without progress
+ * @want: the waiter's ticket
+ * @head: the ticket being served
+ * @us: the budget of a waiter further back
+ * @next_us: the budget of the waiter next in line
+ *
+ * The waiter next in line expects the lock within one critical section;
+ * one further back has at least one whole critical section and hand-over
+ * to wait, and is kicked ahead of its turn (wake_ahead), so it halts soon.
+ *
+ * Return: the budget in nanoseconds.
+ */
+VISIBLE_IF_KUNIT u64 pvlock_spin_budget(u16 want, u16 head, unsigned int us,
+					unsigned int next_us)
+{
+	u16 ahead = (u16)(want - head) / PVLOCK_TICKET_INC;
+
+	return (u64)(ahead <= 1 ? next_us : us) * NSEC_PER_USEC;
+}
+EXPORT_SYMBOL_IF_KUNIT(pvlock_spin_budget);
+
+/*
+ * We own the lock after a contended wait.  If a waiter behind us halted,
+ * kick it now: it then wakes while we hold the lock, not after we let go.
+ */
+static void pvlock_wake_ahead(struct pvlock *lock, u16 want)
+{
+	u32 val = atomic_read(&lock->val);
+	u16 next = want + PVLOCK_TICKET_INC;
+
+	if (!(val & PVLOCK_SLOWPATH) || __pvlock_tail(val) == next ||
+	    !READ_ONCE(wake_ahead) || in_nmi())
+		return;
+	if (pvlock_kick_ticket(lock, next))
+		pvlock_stat_inc(PVLOCK_STAT_WAKE_AHEAD);
+}
+
 /**
  * pvlock_lock_slowpath() - wait for a ticket: spin, then halt
  * @lock: the lock
  * @want: our ticket
  *
- * Called by pvlock_lock() when the lock was not free.  Returns with the
+ * Called by pvlock_lock() when the lock was not free.  Spins while the head
+ * moves; halts once it stood still for the spin budget.  Returns with the
  * lock held.  NMI context only spins.
  */
 void pvlock_lock_slowpath(struct pvlock *lock, u16 want)
 {
 	unsigned int spins = 0;
 	bool may_halt = !in_nmi();
+	u16 head, seen = 0;
+	u64 since = 0;
 
 	if (!may_halt)
 		pvlock_stat_inc(PVLOCK_STAT_NOHALT_NMI);
-	while (pvlock_head_now(lock) != want) {
-		if (!may_halt || ++spins < READ_ONCE(spin_threshold) ||
-		    !static_branch_unlikely(&pvlock_halt_key)) {
-			cpu_relax();
+	while ((head = pvlock_head_now(lock)) != want) {
+		u64 now;
+
+		cpu_relax();
+		if (!may_halt || ++spins % PVLOCK_SPINS_PER_CHECK ||
+		    !static_branch_unlikely(&pvlock_halt_key))
+			continue;
+		now = local_clock();
+		if (!since || head != seen) {
+			/* Progress: start the budget again. */
+			seen = head;
+			since = now;
 			continue;
 		}
+		if (now - since < pvlock_spin_budget(want, head,
+						     READ_ONCE(spin_us),
+						     READ_ONCE(spin_next_us)))
+			continue;
 		may_halt = pvlock_wait(lock, want);
-		spins = 0;
+		since = 0;
 	}
 	/* Pairs with the releasing store or xadd of the previous owner. */
 	smp_acquire__after_ctrl_dep();
-	pvlock_clear_mark(lock, want);
+	if (!pvlock_clear_mark(lock, want) &&
+	    static_branch_unlikely(&pvlock_halt_key))
+		pvlock_wake_ahead(lock, want);
 }
 EXPORT_SYMBOL_NS_GPL(pvlock_lock_slowpath, PVLOCK);
 

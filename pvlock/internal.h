@@ -90,6 +90,7 @@ enum pvlock_stat {
 	PVLOCK_STAT_KICKS,		/* kicks sent */
 	PVLOCK_STAT_KICK_NONE,		/* marked unlocks with no one halted */
 	PVLOCK_STAT_KICK_NMI,		/* kicks left to the tick: NMI unlock */
+	PVLOCK_STAT_WAKE_AHEAD,		/* kicks by a new owner, ahead of turn */
 	PVLOCK_STAT_WAKE_KICKED,	/* wake-ups by a kick */
 	PVLOCK_STAT_WAKE_SPURIOUS,	/* wake-ups without kick, not our turn */
 	PVLOCK_STAT_WAKE_UNKICKED,	/* our turn, woken before the kick */
@@ -118,6 +119,8 @@ void pvlock_publish(struct pvlock_waiter *w, const struct pvlock *lock,
 		    u16 want);
 bool pvlock_mark(struct pvlock *lock, u16 want);
 bool pvlock_clear_mark(struct pvlock *lock, u16 ticket);
+u64 pvlock_spin_budget(u16 want, u16 head, unsigned int us,
+		       unsigned int next_us);
 int pvlock_install(const struct pvlock_backend *be);
 const struct pvlock_backend *pvlock_installed(void);
 u64 pvlock_stat_read(enum pvlock_stat stat);

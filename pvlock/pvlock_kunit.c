@@ -175,6 +175,21 @@ static void pvlock_test_mark(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, pvlock_clear_mark(&lock, 4));
 }
 
+/* The waiter next in line spins longer; the ticket distance wraps. */
+static void pvlock_test_spin_budget(struct kunit *test)
+{
+	const u64 us = 10 * NSEC_PER_USEC, next = 100 * NSEC_PER_USEC;
+
+	KUNIT_EXPECT_EQ(test, pvlock_spin_budget(4, 2, 10, 100), next);
+	KUNIT_EXPECT_EQ(test, pvlock_spin_budget(6, 2, 10, 100), us);
+	KUNIT_EXPECT_EQ(test, pvlock_spin_budget(0x100, 2, 10, 100), us);
+	/* Across the wrap: 0 is next after 0xfffe, 2 is the one after. */
+	KUNIT_EXPECT_EQ(test, pvlock_spin_budget(0, 0xfffe, 10, 100), next);
+	KUNIT_EXPECT_EQ(test, pvlock_spin_budget(2, 0xfffe, 10, 100), us);
+	/* Zero budgets: halt at the first look at the clock. */
+	KUNIT_EXPECT_EQ(test, pvlock_spin_budget(6, 2, 0, 0), 0);
+}
+
 /* Private records and waiting mask: the module's own are left alone. */
 static void pvlock_test_kick_target(struct kunit *test)
 {
@@ -375,6 +390,7 @@ static void pvlock_test_queue(struct kunit *test, u16 start)
 	int cpus[3], n, i, queued = 0;
 	bool done[3] = {};
 	u64 slow = pvlock_stat_read(PVLOCK_STAT_UNLOCK_SLOW);
+	u64 ahead = pvlock_stat_read(PVLOCK_STAT_WAKE_AHEAD);
 	u16 end = start + (ARRAY_SIZE(tw) + 1) * PVLOCK_TICKET_INC;
 	struct pvlock lock;
 
@@ -423,6 +439,14 @@ static void pvlock_test_queue(struct kunit *test, u16 start)
 			KUNIT_EXPECT_GE(test,
 					pvlock_stat_read(PVLOCK_STAT_UNLOCK_SLOW),
 					slow + queued);
+		/*
+		 * The first two waiters got the lock with a halted waiter
+		 * behind them, and kicked it ahead of its turn.
+		 */
+		if (pvlock_installed())
+			KUNIT_EXPECT_EQ(test,
+					pvlock_stat_read(PVLOCK_STAT_WAKE_AHEAD),
+					ahead + queued - 1);
 	}
 	/* Do not leave a stuck waiter with a pointer into this frame. */
 	for (i = 0; i < n; i++)
@@ -657,6 +681,7 @@ static struct kunit_case pvlock_test_cases[] = {
 	KUNIT_CASE(pvlock_test_wrap),
 	KUNIT_CASE(pvlock_test_trylock),
 	KUNIT_CASE(pvlock_test_mark),
+	KUNIT_CASE(pvlock_test_spin_budget),
 	KUNIT_CASE(pvlock_test_kick_target),
 	KUNIT_CASE(pvlock_test_choose),
 	KUNIT_CASE(pvlock_test_fifo),

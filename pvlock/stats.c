@@ -36,6 +36,7 @@ const char * const pvlock_stat_names[PVLOCK_NR_STATS] = {
 	[PVLOCK_STAT_KICKS] = "kicks",
 	[PVLOCK_STAT_KICK_NONE] = "kick_none",
 	[PVLOCK_STAT_KICK_NMI] = "kick_nmi_deferred",
+	[PVLOCK_STAT_WAKE_AHEAD] = "wake_ahead",
 	[PVLOCK_STAT_WAKE_KICKED] = "wake_kicked",
 	[PVLOCK_STAT_WAKE_SPURIOUS] = "wake_spurious",
 	[PVLOCK_STAT_WAKE_UNKICKED] = "wake_unkicked",

@@ -1,23 +1,43 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# The guest half of the pvlock benchmark (selftests/pvtest/bench.py): one
-# torture run per lock type, one "bench TYPE OPS_PER_S" line each.  A
+# The guest half of the pvlock benchmark (selftests/pvtest/bench_pvlock.py):
+# one torture run per lock type, one "bench TYPE OPS_PER_S" line each.  A
 # measurement, not a test.
 #
-#   PVLOCK_BENCH_SECONDS   length of each run (default 5)
+# Kernel command line words read here, for experiments:
+#   pvlock_bench.seconds=N      length of each run (default 5)
+#   pvlock_bench.types=A,B      lock types to run (default all three)
+#   pvlock.PARAM=VALUE          written to /sys/module/pvlock/parameters
+#   pvlock_torture.PARAM=VALUE  passed to pvlock_torture
 
-secs=${PVLOCK_BENCH_SECONDS:-5}
+secs=5
+types="pvlock ticket spinlock"
+torture_args=
 dbg=/sys/kernel/debug
 modprobe pvlock || exit 1
+for word in $(cat /proc/cmdline); do
+	case "$word" in
+	pvlock_bench.seconds=*) secs=${word#*=} ;;
+	pvlock_bench.types=*) types=$(echo "${word#*=}" | tr , ' ') ;;
+	pvlock_torture.*=*) torture_args="$torture_args ${word#*.}" ;;
+	pvlock.*=*)
+		param=${word#*.}
+		echo "${param#*=}" >"/sys/module/pvlock/parameters/${param%%=*}" ||
+			exit 1
+		;;
+	esac
+done
 echo "# $(nproc) vCPUs, backend $(cat /sys/module/pvlock/parameters/backend)"
-for type in pvlock ticket spinlock; do
+grep . /sys/module/pvlock/parameters/* | sed 's/^/# /'
+for type in $types; do
 	echo 1 >$dbg/pvlock/reset
-	modprobe pvlock_torture type=$type duration_s=$secs || exit 1
+	# shellcheck disable=SC2086 # one word per parameter
+	modprobe pvlock_torture type=$type duration_s=$secs $torture_args ||
+		exit 1
 	sed 's/^/# /' $dbg/pvlock_torture/result
-	grep -E '^(halts|kicks|wake_spurious|lost|watchdog)' $dbg/pvlock/stats |
-		sed 's/^/#   /'
+	sed 's/^/#   /' $dbg/pvlock/stats
 	echo "bench $type $(awk '$1 == "ops_per_s" { print $2 }' \
 		$dbg/pvlock_torture/result)"
-	modprobe -r pvlock_torture
+	rmmod pvlock_torture
 done
