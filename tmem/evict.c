@@ -13,6 +13,7 @@
 
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched/clock.h>
 #include <linux/shrinker.h>
 
 #include "tmem.h"
@@ -109,6 +110,18 @@ void tmem_lru_touch_locked(struct tmem_entry *e)
 		list_move(&e->lru, &tmem_lru);
 }
 
+/**
+ * tmem_lru_cool_locked() - make an LRU entry the first to be evicted
+ * @e: the entry
+ *
+ * Context: tmem_lock held.
+ */
+void tmem_lru_cool_locked(struct tmem_entry *e)
+{
+	if (!list_empty(&e->lru))
+		list_move_tail(&e->lru, &tmem_lru);
+}
+
 /*
  * A cap in pages for tests: when not zero it replaces the one the
  * parameters give.
@@ -153,30 +166,37 @@ static unsigned long tmem_entry_bytes_locked(const struct tmem_entry *e)
 
 /*
  * Drop least recently used pages until @nr are dropped or about @bytes
- * freed, whichever comes first.  Return: the number dropped.
+ * freed, whichever comes first.  Kept entries (at the cold end, see
+ * tmem_lru_cool_locked()) go first: they count against @nr and @bytes,
+ * but not in the result, as no get could have found them.
+ * Return: the number of stored pages dropped.
  */
 static unsigned long tmem_evict_some(unsigned long nr, unsigned long bytes,
 				     int reason)
 {
-	unsigned long flags, done = 0, freed = 0;
+	unsigned long flags, scanned = 0, done = 0, freed = 0;
 	struct tmem_entry *e;
 	unsigned int batch;
 
-	while (done < nr && freed < bytes) {
+	while (scanned < nr && freed < bytes) {
 		spin_lock_irqsave(&tmem_lock, flags);
-		for (batch = 0; batch < TMEM_EVICT_BATCH && done < nr &&
-		     freed < bytes; batch++, done++) {
+		for (batch = 0; batch < TMEM_EVICT_BATCH && scanned < nr &&
+		     freed < bytes; batch++, scanned++) {
 			if (list_empty(&tmem_lru))
 				break;
 			e = list_last_entry(&tmem_lru, struct tmem_entry, lru);
-			trace_tmem_evict(e->obj->pool->id, &e->obj->oid,
-					 e->index, reason);
 			freed += tmem_entry_bytes_locked(e);
+			if (!e->kept) {
+				trace_tmem_evict(e->obj->pool->id,
+						 &e->obj->oid, e->index,
+						 reason);
+				tmem_stat_inc(TMEM_STAT_EVICTIONS);
+				done++;
+			}
 			tmem_entry_drop_locked(e);
-			tmem_stat_inc(TMEM_STAT_EVICTIONS);
 		}
 		spin_unlock_irqrestore(&tmem_lock, flags);
-		if (batch < TMEM_EVICT_BATCH && done < nr && freed < bytes)
+		if (batch < TMEM_EVICT_BATCH)
 			break;
 	}
 	return done;
@@ -224,7 +244,8 @@ static unsigned long tmem_shrink_count(struct shrinker *shrinker,
 				       struct shrink_control *sc)
 {
 	unsigned long nr = READ_ONCE(tmem_nr_lru);
-	s64 stored = tmem_stat_read(TMEM_STAT_STORED_PAGES);
+	s64 stored = tmem_stat_read(TMEM_STAT_STORED_PAGES) +
+		     tmem_stat_read(TMEM_STAT_KEPT_PAGES);
 	unsigned long used = tmem_used_pages();
 
 	if (stored > 0 && used < (u64)stored)
@@ -236,9 +257,11 @@ static unsigned long tmem_shrink_scan(struct shrinker *shrinker,
 				      struct shrink_control *sc)
 {
 	unsigned long freed;
+	u64 t0 = local_clock();
 
 	freed = tmem_evict(sc->nr_to_scan, TMEM_EVICT_SHRINKER);
 	tmem_free_pending();
+	tmem_stat_add(TMEM_STAT_SHRINK_NS, local_clock() - t0);
 	return freed ? freed : SHRINK_STOP;
 }
 

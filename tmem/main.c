@@ -15,6 +15,11 @@ char *tmem_compressor = "lz4";
 module_param_named(compressor, tmem_compressor, charp, 0444);
 MODULE_PARM_DESC(compressor, "Crypto API compressor: lz4 (default), zstd, lzo");
 
+unsigned int tmem_lz4_acceleration = 1;
+module_param_named(lz4_acceleration, tmem_lz4_acceleration, uint, 0644);
+MODULE_PARM_DESC(lz4_acceleration,
+		 "lz4: trade compression ratio for speed, 1 (default) to 65537");
+
 unsigned int tmem_max_pool_percent = 20;
 module_param_named(max_pool_percent, tmem_max_pool_percent, uint, 0644);
 MODULE_PARM_DESC(max_pool_percent,

@@ -21,6 +21,7 @@
 #include <linux/err.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
@@ -118,6 +119,7 @@ static struct tmem_obj *tmem_obj_insert_locked(struct tmem_pool *pool,
 	INIT_LIST_HEAD(&new->dead_node);
 	new->pool = pool;
 	new->nr_pages = 0;
+	new->nr_kept = 0;
 	new->dead = false;
 	new->oid = *oid;
 	rb_link_node(&new->node, parent, link);
@@ -237,9 +239,14 @@ static void tmem_entry_remove_locked(struct tmem_entry *e)
 	tmem_lru_del_locked(e);
 	obj->nr_pages--;
 	obj->pool->nr_pages--;
-	tmem_stat_dec(TMEM_STAT_STORED_PAGES);
-	if (!e->blob)
-		tmem_stat_dec(TMEM_STAT_SAME_FILLED_PAGES);
+	if (e->kept) {
+		obj->nr_kept--;
+		tmem_stat_dec(TMEM_STAT_KEPT_PAGES);
+	} else {
+		tmem_stat_dec(TMEM_STAT_STORED_PAGES);
+		if (!e->blob)
+			tmem_stat_dec(TMEM_STAT_SAME_FILLED_PAGES);
+	}
 	tmem_entry_free_locked(e);
 }
 
@@ -280,17 +287,10 @@ void tmem_entry_drop_locked(struct tmem_entry *e)
 	tmem_obj_free_if_empty_locked(obj);
 }
 
-/**
- * tmem_lookup_locked() - the entry stored under a handle
- * @pool_id: the pool
- * @oid: the object id
- * @index: the page index
- *
- * Context: tmem_lock held.
- * Return: the entry, or NULL.
- */
-struct tmem_entry *tmem_lookup_locked(int pool_id, const struct tmem_oid *oid,
-				      pgoff_t index)
+/* The entry under a handle, kept or not, or NULL. */
+static struct tmem_entry *tmem_lookup_any_locked(int pool_id,
+						 const struct tmem_oid *oid,
+						 pgoff_t index)
 {
 	struct tmem_pool *pool = tmem_pool_locked(pool_id);
 	struct tmem_obj *obj;
@@ -299,6 +299,23 @@ struct tmem_entry *tmem_lookup_locked(int pool_id, const struct tmem_oid *oid,
 		return NULL;
 	obj = tmem_obj_find_locked(pool, oid);
 	return obj ? tmem_entry_find_locked(obj, index) : NULL;
+}
+
+/**
+ * tmem_lookup_locked() - the entry stored under a handle
+ * @pool_id: the pool
+ * @oid: the object id
+ * @index: the page index
+ *
+ * Context: tmem_lock held.
+ * Return: the entry, or NULL; never a kept entry (no get may find it).
+ */
+struct tmem_entry *tmem_lookup_locked(int pool_id, const struct tmem_oid *oid,
+				      pgoff_t index)
+{
+	struct tmem_entry *e = tmem_lookup_any_locked(pool_id, oid, index);
+
+	return e && !e->kept ? e : NULL;
 }
 
 static struct tmem_pool *tmem_find_shared_locked(const uuid_t *uuid)
@@ -535,8 +552,10 @@ void tmem_pool_exit(void)
 /*
  * Install @e (or nothing, when @e is NULL because the new copy could not
  * be stored) under the handle, dropping whatever was there: put-put-get
- * coherency.  @obj is a spare object for a new object id; it is consumed
- * or freed.
+ * coherency.  @spare is a spare object for a new object id; it is consumed
+ * or freed.  Without one, a new @e for an object id not stored yet is left
+ * untouched and -EAGAIN returned: the caller allocates a spare and calls
+ * again (most puts are to an object already stored, and need none).
  */
 static int tmem_install(int pool_id, const struct tmem_oid *oid,
 			pgoff_t index, struct tmem_entry *e,
@@ -555,6 +574,10 @@ static int tmem_install(int pool_id, const struct tmem_oid *oid,
 		goto unlock;
 	}
 	obj = tmem_obj_insert_locked(pool, oid, e ? spare : NULL);
+	if (!obj && e && !spare) {
+		spin_unlock_irqrestore(&tmem_lock, flags);
+		return -EAGAIN;
+	}
 	if (obj == spare)
 		spare = NULL;
 	if (obj)
@@ -591,6 +614,40 @@ unlock:
 	if (tmem_over_cap())
 		tmem_store_kick();
 	return ret;
+}
+
+/* Can a page got from @pool be kept for a put of it unchanged? */
+static bool tmem_pool_keeps(const struct tmem_pool *pool)
+{
+	return !(pool->flags & (TMEM_POOL_SHARED | TMEM_POOL_PERSISTENT));
+}
+
+/* A hit in a private ephemeral pool: hide @e from gets, but keep it. */
+static void tmem_keep_locked(struct tmem_entry *e)
+{
+	e->kept = true;
+	e->obj->nr_kept++;
+	tmem_stat_dec(TMEM_STAT_STORED_PAGES);
+	if (!e->blob)
+		tmem_stat_dec(TMEM_STAT_SAME_FILLED_PAGES);
+	tmem_stat_inc(TMEM_STAT_KEPT_PAGES);
+	/* Losing it costs a compression, not a disk read: evict it first. */
+	tmem_lru_cool_locked(e);
+}
+
+/* A kept entry's page was put back unchanged: store it again. */
+static void tmem_unkeep_locked(struct tmem_entry *e)
+{
+	e->kept = false;
+	e->obj->nr_kept--;
+	tmem_stat_dec(TMEM_STAT_KEPT_PAGES);
+	tmem_stat_inc(TMEM_STAT_STORED_PAGES);
+	if (!e->blob)
+		tmem_stat_inc(TMEM_STAT_SAME_FILLED_PAGES);
+	tmem_stat_inc(TMEM_STAT_REUSED_PAGES);
+	tmem_lru_touch_locked(e);
+	if (e->blob && e->blob->parked)
+		tmem_restage_locked(e->blob);
 }
 
 /*
@@ -636,6 +693,57 @@ static bool tmem_streak_skip(struct tmem_streak *st, int pool_id,
 	       (st->nr - TMEM_STREAK_SKIP) % TMEM_STREAK_PROBE;
 }
 
+/*
+ * A put of a page whose kept entry holds the same bytes: make the entry
+ * visible again, without compressing anything.  Return: true if done.
+ */
+static bool tmem_put_reuse(int pool_id, const struct tmem_oid *oid,
+			   pgoff_t index, struct page *page)
+{
+	struct tmem_entry *e, copy;
+	unsigned long flags;
+	bool same = false;
+
+	spin_lock_irqsave(&tmem_lock, flags);
+	e = tmem_lookup_any_locked(pool_id, oid, index);
+	/* An adopted blob cannot be read here: zsmalloc is off limits. */
+	if (!e || !e->kept || (e->blob && !e->blob->staged)) {
+		spin_unlock_irqrestore(&tmem_lock, flags);
+		return false;
+	}
+	copy = *e;
+	if (copy.blob)
+		tmem_blob_get_locked(copy.blob);
+	spin_unlock_irqrestore(&tmem_lock, flags);
+
+	if (tmem_page_same(&copy, page)) {
+		spin_lock_irqsave(&tmem_lock, flags);
+		same = tmem_lookup_any_locked(pool_id, oid, index) == e &&
+		       e->kept && e->blob == copy.blob;
+		if (same)
+			tmem_unkeep_locked(e);
+		if (copy.blob)
+			tmem_blob_put_locked(copy.blob);
+		spin_unlock_irqrestore(&tmem_lock, flags);
+	} else if (copy.blob) {
+		tmem_blob_put(copy.blob);
+	}
+	return same;
+}
+
+/* Install @e under an object id that had no object a moment ago. */
+static int tmem_put_new_obj(int pool_id, const struct tmem_oid *oid,
+			    pgoff_t index, struct tmem_entry *e)
+{
+	struct tmem_obj *spare = tmem_obj_alloc();
+
+	if (spare)
+		return tmem_install(pool_id, oid, index, e, spare);
+	tmem_entry_discard(e);
+	tmem_install(pool_id, oid, index, NULL, NULL);
+	return -ENOMEM;
+}
+
 /**
  * tmem_put() - store a copy of a page
  * @pool_id: the pool
@@ -654,37 +762,68 @@ static bool tmem_streak_skip(struct tmem_streak *st, int pool_id,
 int tmem_put(int pool_id, const struct tmem_oid *oid, pgoff_t index,
 	     struct page *page)
 {
-	struct tmem_obj *spare;
-	struct tmem_entry *e;
+	struct tmem_entry tmp = { }, *e = NULL;
+	struct tmem_streak *st;
+	u64 t0 = local_clock();
+	bool skip;
 	int ret;
 
 	tmem_stat_inc(TMEM_STAT_PUTS);
-	spare = tmem_obj_alloc();
-	e = tmem_entry_alloc();
-	if (e && spare) {
-		struct tmem_streak *st = get_cpu_ptr(&tmem_streak);
-
-		ret = tmem_store_page(page, e,
-				      tmem_streak_skip(st, pool_id, oid));
-		if (ret == -E2BIG)
-			st->nr++;
-		else if (!ret)
-			st->nr = 0;
+	st = get_cpu_ptr(&tmem_streak);
+	skip = tmem_streak_skip(st, pool_id, oid);
+	/* A page guessed incompressible was not stored when last put. */
+	if (!skip && tmem_put_reuse(pool_id, oid, index, page)) {
+		st->nr = 0;
 		put_cpu_ptr(&tmem_streak);
-	} else {
-		ret = -ENOMEM;
+		ret = 0;
+		goto out;
 	}
-	if (ret) {
+	/*
+	 * Nothing is allocated for a page guessed incompressible, and all
+	 * but a page for more than half a page of bytes is allocated before
+	 * compressing: under memory pressure a put fails before the work.
+	 */
+	if (!skip || READ_ONCE(tmem_store_raw)) {
+		e = tmem_entry_alloc();
+		if (!e) {
+			put_cpu_ptr(&tmem_streak);
+			ret = -ENOMEM;
+			goto install;
+		}
+	}
+	ret = tmem_store_page(page, e ? e : &tmp, skip);
+	if (ret == -E2BIG)
+		st->nr++;
+	else if (!ret)
+		st->nr = 0;
+	put_cpu_ptr(&tmem_streak);
+	if (!ret && !e) {
+		/* A same-filled page among incompressible ones. */
+		e = tmem_entry_alloc();
+		if (e) {
+			e->value = tmp.value;
+			e->csum = tmp.csum;
+			e->has_csum = tmp.has_csum;
+		} else {
+			ret = -ENOMEM;
+		}
+	} else if (ret) {
 		tmem_entry_free(e);
 		e = NULL;
 	}
-	if (ret)
-		tmem_install(pool_id, oid, index, NULL, spare);
-	else
-		ret = tmem_install(pool_id, oid, index, e, spare);
+install:
+	if (ret) {
+		tmem_install(pool_id, oid, index, NULL, NULL);
+	} else {
+		ret = tmem_install(pool_id, oid, index, e, NULL);
+		if (ret == -EAGAIN)
+			ret = tmem_put_new_obj(pool_id, oid, index, e);
+	}
 	if (ret)
 		tmem_stat_reject(ret);
+out:
 	trace_tmem_put(pool_id, oid, index, ret);
+	tmem_stat_add(TMEM_STAT_PUT_NS, local_clock() - t0);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(tmem_put);
@@ -704,6 +843,60 @@ static void tmem_drop_corrupt(int pool_id, const struct tmem_oid *oid,
 	spin_unlock_irqrestore(&tmem_lock, flags);
 }
 
+/*
+ * After a hit on @e (whose copy @seen we read, its blob @copy_ok if not
+ * corrupt) in a pool that keeps: give the kept entry @kept, its bytes
+ * outside zsmalloc, or drop it if there are none.  Frees @kept if unused.
+ */
+static void tmem_keep_finish(int pool_id, const struct tmem_oid *oid,
+			     pgoff_t index, struct tmem_entry *e,
+			     const struct tmem_entry *seen,
+			     struct tmem_blob *kept, bool copy_ok)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&tmem_lock, flags);
+	if (tmem_lookup_any_locked(pool_id, oid, index) == e && e->kept &&
+	    e->blob == seen->blob) {
+		if (!copy_ok) {
+			tmem_entry_drop_locked(e);
+		} else if (kept) {
+			kept->owner = e;
+			e->blob = kept;
+			kept = NULL;
+			tmem_blob_put_locked(seen->blob);
+		}
+	}
+	if (kept)
+		tmem_blob_put_locked(kept);
+	spin_unlock_irqrestore(&tmem_lock, flags);
+}
+
+/*
+ * Read the page @e holds, in a pool that keeps.  An adopted blob's bytes
+ * are first copied out of zsmalloc, and decompressed from the copy, which
+ * the kept entry then holds.
+ */
+static int tmem_get_keep(int pool_id, const struct tmem_oid *oid,
+			 pgoff_t index, struct tmem_entry *e,
+			 const struct tmem_entry *seen, struct page *page)
+{
+	struct tmem_blob *kept = NULL;
+	struct tmem_entry copy = *seen;
+	int ret;
+
+	if (seen->blob && !seen->blob->staged) {
+		kept = tmem_blob_keep(seen->blob);
+		if (kept)
+			copy.blob = kept;
+	}
+	ret = tmem_load_page(&copy, page);
+	/* No copy of an adopted blob: nothing to compare a put with. */
+	tmem_keep_finish(pool_id, oid, index, e, seen, kept,
+			 !ret && (kept || !seen->blob || seen->blob->staged));
+	return ret;
+}
+
 /**
  * tmem_get() - copy a stored page
  * @pool_id: the pool
@@ -711,8 +904,10 @@ static void tmem_drop_corrupt(int pool_id, const struct tmem_oid *oid,
  * @index: the page index
  * @page: where to copy it
  *
- * A hit in a private pool removes the page (exclusive get); in a shared
- * pool it stays and becomes the most recently used.
+ * A hit in a private pool is exclusive: no get finds the page again until
+ * it is put again.  In an ephemeral private pool the copy is kept all the
+ * same (see struct tmem_entry), first in line for eviction; in a shared
+ * pool the page stays and becomes the most recently used.
  *
  * Context: process context, may be under rcu_read_lock(); never sleeps.
  * Return: 0 on a hit, -ENOENT on a miss, -EIO when the stored copy is
@@ -723,7 +918,8 @@ int tmem_get(int pool_id, const struct tmem_oid *oid, pgoff_t index,
 {
 	struct tmem_entry *e, copy;
 	unsigned long flags;
-	bool shared;
+	bool shared, keep;
+	u64 t0 = local_clock(), t1;
 	int ret;
 
 	tmem_stat_inc(TMEM_STAT_GETS);
@@ -736,15 +932,23 @@ int tmem_get(int pool_id, const struct tmem_oid *oid, pgoff_t index,
 	}
 	copy = *e;
 	shared = !tmem_pool_private(e->obj->pool);
+	keep = tmem_pool_keeps(e->obj->pool);
 	if (copy.blob)
 		tmem_blob_get_locked(copy.blob);
-	if (shared)
+	if (keep)
+		tmem_keep_locked(e);
+	else if (shared)
 		tmem_lru_touch_locked(e);
 	else
 		tmem_entry_drop_locked(e);
 	spin_unlock_irqrestore(&tmem_lock, flags);
 
-	ret = tmem_load_page(&copy, page);
+	t1 = local_clock();
+	if (keep)
+		ret = tmem_get_keep(pool_id, oid, index, e, &copy, page);
+	else
+		ret = tmem_load_page(&copy, page);
+	tmem_stat_add(TMEM_STAT_LOAD_NS, local_clock() - t1);
 	if (ret == -EIO && shared)
 		tmem_drop_corrupt(pool_id, oid, index, &copy);
 	if (copy.blob)
@@ -752,6 +956,7 @@ int tmem_get(int pool_id, const struct tmem_oid *oid, pgoff_t index,
 out:
 	tmem_stat_inc(ret ? TMEM_STAT_MISSES : TMEM_STAT_HITS);
 	trace_tmem_get(pool_id, oid, index, ret);
+	tmem_stat_add(TMEM_STAT_GET_NS, local_clock() - t0);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(tmem_get);
@@ -769,15 +974,17 @@ int tmem_flush_page(int pool_id, const struct tmem_oid *oid, pgoff_t index)
 {
 	struct tmem_entry *e;
 	unsigned long flags;
+	bool kept;
 
 	tmem_stat_inc(TMEM_STAT_INVALIDATE_PAGES);
 	trace_tmem_flush(pool_id, oid, index, TMEM_FLUSH_PAGE);
 	spin_lock_irqsave(&tmem_lock, flags);
-	e = tmem_lookup_locked(pool_id, oid, index);
+	e = tmem_lookup_any_locked(pool_id, oid, index);
+	kept = e && e->kept;
 	if (e)
 		tmem_entry_drop_locked(e);
 	spin_unlock_irqrestore(&tmem_lock, flags);
-	return !!e;
+	return e && !kept;
 }
 EXPORT_SYMBOL_IF_KUNIT(tmem_flush_page);
 
@@ -806,7 +1013,8 @@ int tmem_flush_object(int pool_id, const struct tmem_oid *oid)
 	if (pool)
 		obj = tmem_obj_find_locked(pool, oid);
 	if (obj) {
-		nr = min_t(unsigned long, obj->nr_pages, INT_MAX);
+		nr = min_t(unsigned long, obj->nr_pages - obj->nr_kept,
+			   INT_MAX);
 		if (obj->nr_pages <= TMEM_REAP_BATCH) {
 			tmem_obj_empty_locked(obj, TMEM_REAP_BATCH);
 			tmem_obj_free_if_empty_locked(obj);

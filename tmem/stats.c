@@ -37,6 +37,16 @@ static const char * const tmem_stat_names[TMEM_NR_STATS] = {
 	[TMEM_STAT_COMPRESSED_BYTES] = "compressed_bytes",
 	[TMEM_STAT_INTEGRITY_FAILURES] = "integrity_failures",
 	[TMEM_STAT_POOLS] = "pools",
+	[TMEM_STAT_KEPT_PAGES] = "kept_pages",
+	[TMEM_STAT_REUSED_PAGES] = "reused_pages",
+	[TMEM_STAT_PUT_NS] = "put_ns",
+	[TMEM_STAT_COMPRESS_NS] = "compress_ns",
+	[TMEM_STAT_GET_NS] = "get_ns",
+	[TMEM_STAT_LOAD_NS] = "load_ns",
+	[TMEM_STAT_WORKER_NS] = "worker_ns",
+	[TMEM_STAT_COMPACT_NS] = "compact_ns",
+	[TMEM_STAT_COMPACTIONS] = "compactions",
+	[TMEM_STAT_SHRINK_NS] = "shrink_ns",
 };
 
 /**
@@ -107,7 +117,8 @@ static int tmem_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "compression_ratio %llu.%02llu\n", ratio / 100,
 		   ratio % 100);
 	tmem_stat_show(m, TMEM_STAT_INTEGRITY_FAILURES);
-	tmem_stat_show(m, TMEM_STAT_POOLS);
+	for (i = TMEM_STAT_POOLS; i < TMEM_NR_STATS; i++)
+		tmem_stat_show(m, i);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(tmem_stats);

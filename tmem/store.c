@@ -24,9 +24,11 @@
 #include <linux/crypto.h>
 #include <linux/err.h>
 #include <linux/local_lock.h>
+#include <linux/lz4.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/xxhash.h>
@@ -48,24 +50,37 @@
 /* The worker's allocations: process context, but no reclaim for a cache. */
 #define TMEM_WORKER_GFP		(GFP_NOWAIT | __GFP_NOWARN)
 
+/* lz4 compresses through the library, with an acceleration factor. */
+#if IS_REACHABLE(CONFIG_LZ4_COMPRESS)
+#define TMEM_LZ4_WRKMEM		LZ4_MEM_COMPRESS
+#else
+#define TMEM_LZ4_WRKMEM		0
+#endif
+
 /**
  * struct tmem_pcpu - one CPU's compressor
- * @lock: serialises the users of @tfm and @buf on this CPU
+ * @lock: serialises the users of @tfm, @buf and @wrk on this CPU
  * @tfm: the transform
  * @buf: the compression output, two pages
+ * @wrk: lz4's work memory, when lz4 compresses through the library
  */
 struct tmem_pcpu {
 	local_lock_t lock;
 	struct crypto_comp *tfm;
 	u8 *buf;
+	void *wrk;
 };
 
 /**
  * struct tmem_comp - a compressor with a transform per possible CPU
  * @pcpu: the per-CPU transforms and buffers
+ * @lz4: compress with LZ4_compress_fast() (the crypto API's lz4 has no
+ *       acceleration); the output is the same format, decompressed
+ *       through the crypto API
  */
 struct tmem_comp {
 	struct tmem_pcpu __percpu *pcpu;
+	bool lz4;
 };
 
 static struct tmem_comp *tmem_comp;
@@ -98,6 +113,7 @@ void tmem_comp_destroy(struct tmem_comp *comp)
 		if (!IS_ERR_OR_NULL(p->tfm))
 			crypto_free_comp(p->tfm);
 		kfree(p->buf);
+		kvfree(p->wrk);
 	}
 	free_percpu(comp->pcpu);
 	kfree(comp);
@@ -126,6 +142,7 @@ struct tmem_comp *tmem_comp_create(const char *name)
 		kfree(comp);
 		return ERR_PTR(-ENOMEM);
 	}
+	comp->lz4 = TMEM_LZ4_WRKMEM && !strcmp(name, "lz4");
 	for_each_possible_cpu(cpu) {
 		struct tmem_pcpu *p = per_cpu_ptr(comp->pcpu, cpu);
 
@@ -133,7 +150,10 @@ struct tmem_comp *tmem_comp_create(const char *name)
 		p->tfm = crypto_alloc_comp(name, 0, 0);
 		p->buf = kmalloc_node(2 * PAGE_SIZE, GFP_KERNEL,
 				      cpu_to_node(cpu));
-		if (IS_ERR(p->tfm) || !p->buf) {
+		if (comp->lz4)
+			p->wrk = kvmalloc_node(TMEM_LZ4_WRKMEM, GFP_KERNEL,
+					       cpu_to_node(cpu));
+		if (IS_ERR(p->tfm) || !p->buf || (comp->lz4 && !p->wrk)) {
 			int ret = IS_ERR(p->tfm) ? PTR_ERR(p->tfm) : -ENOMEM;
 
 			tmem_comp_destroy(comp);
@@ -143,6 +163,34 @@ struct tmem_comp *tmem_comp_create(const char *name)
 	return comp;
 }
 EXPORT_SYMBOL_IF_KUNIT(tmem_comp_create);
+
+/*
+ * Compress a page into @dst, of @max bytes, on this CPU's compressor
+ * (local lock held).  Return: 0, -E2BIG if the output does not fit in
+ * @max, or another negative errno.
+ */
+static int tmem_pcpu_compress(struct tmem_comp *comp, struct tmem_pcpu *p,
+			      const void *src, void *dst, unsigned int max,
+			      unsigned int *dlen)
+{
+	int ret;
+
+#if IS_REACHABLE(CONFIG_LZ4_COMPRESS)
+	if (comp->lz4) {
+		/* Stops as soon as the output would not fit. */
+		ret = LZ4_compress_fast(src, dst, PAGE_SIZE, max,
+					clamp(READ_ONCE(tmem_lz4_acceleration),
+					      1U, 65537U), p->wrk);
+		*dlen = ret;
+		return ret > 0 ? 0 : -E2BIG;
+	}
+#endif
+	*dlen = 2 * PAGE_SIZE;
+	ret = crypto_comp_compress(p->tfm, src, PAGE_SIZE, dst, dlen);
+	if (!ret && *dlen > max)
+		ret = -E2BIG;
+	return ret;
+}
 
 /**
  * tmem_comp_compress() - compress one page
@@ -163,8 +211,7 @@ int tmem_comp_compress(struct tmem_comp *comp, const void *src, void *dst,
 
 	local_lock_irqsave(&comp->pcpu->lock, flags);
 	p = this_cpu_ptr(comp->pcpu);
-	*dlen = 2 * PAGE_SIZE;
-	ret = crypto_comp_compress(p->tfm, src, PAGE_SIZE, dst, dlen);
+	ret = tmem_pcpu_compress(comp, p, src, dst, 2 * PAGE_SIZE, dlen);
 	local_unlock_irqrestore(&comp->pcpu->lock, flags);
 	return ret;
 }
@@ -220,10 +267,16 @@ bool tmem_page_same_filled(const void *ptr, unsigned long *value)
 }
 EXPORT_SYMBOL_IF_KUNIT(tmem_page_same_filled);
 
-/* The memory taken by the data of a staged blob of @len bytes. */
+/*
+ * The memory taken by the data of a staged blob of @len bytes: a whole
+ * page, or one kmalloc() buffer of TMEM_STAGE_SLAB_MAX bytes, allocated
+ * before compressing so that a put that would fail for lack of memory
+ * fails before the work.
+ */
 static size_t tmem_stage_size(unsigned int len)
 {
-	return len > TMEM_STAGE_SLAB_MAX ? PAGE_SIZE : kmalloc_size_roundup(len);
+	return len > TMEM_STAGE_SLAB_MAX ? PAGE_SIZE :
+	       kmalloc_size_roundup(TMEM_STAGE_SLAB_MAX);
 }
 
 /* The memory a blob takes outside zsmalloc, counted by tmem_meta_add(). */
@@ -264,25 +317,52 @@ void tmem_blob_free(struct tmem_blob *blob)
 	kmem_cache_free(tmem_blob_cache, blob);
 }
 
-/* A staged blob of the bytes @data, or NULL. */
-static struct tmem_blob *tmem_blob_staged(const void *data, unsigned int len,
-					  bool raw)
+/*
+ * An empty staged blob with room for TMEM_STAGE_SLAB_MAX bytes, or NULL.
+ * Freed with kmem_cache_free() and kfree() until tmem_blob_fill().
+ */
+static struct tmem_blob *tmem_blob_prealloc(void)
 {
 	struct tmem_blob *blob = tmem_blob_alloc(TMEM_GFP);
 
 	if (!blob)
 		return NULL;
-	if (len > TMEM_STAGE_SLAB_MAX)
-		blob->data = (void *)__get_free_page(TMEM_GFP);
-	else
-		blob->data = kmalloc(len, TMEM_GFP);
+	blob->data = kmalloc(TMEM_STAGE_SLAB_MAX, TMEM_GFP);
 	if (!blob->data) {
 		kmem_cache_free(tmem_blob_cache, blob);
 		return NULL;
 	}
+	blob->staged = true;
+	return blob;
+}
+
+static void tmem_blob_unprealloc(struct tmem_blob *blob)
+{
+	kfree(blob->data);
+	kmem_cache_free(tmem_blob_cache, blob);
+}
+
+/*
+ * Put @len bytes of @data into the preallocated @blob (a page instead of
+ * its buffer for more than TMEM_STAGE_SLAB_MAX).  Return: @blob, or NULL
+ * with @blob freed.
+ */
+static struct tmem_blob *tmem_blob_fill(struct tmem_blob *blob,
+					const void *data, unsigned int len,
+					bool raw)
+{
+	if (len > TMEM_STAGE_SLAB_MAX) {
+		void *page = (void *)__get_free_page(TMEM_GFP);
+
+		if (!page) {
+			tmem_blob_unprealloc(blob);
+			return NULL;
+		}
+		kfree(blob->data);
+		blob->data = page;
+	}
 	blob->len = len;
 	blob->raw = raw;
-	blob->staged = true;
 	memcpy(blob->data, data, len);
 	tmem_meta_add(tmem_blob_mem(blob));
 	return blob;
@@ -291,22 +371,29 @@ static struct tmem_blob *tmem_blob_staged(const void *data, unsigned int len,
 /* Compress @src into a staged blob for @e; under the CPU's local lock. */
 static int tmem_stage_page(const void *src, struct tmem_entry *e)
 {
+	struct tmem_blob *blob = tmem_blob_prealloc();
 	unsigned int dlen, limit;
 	struct tmem_pcpu *p;
 	unsigned long flags;
 	int ret;
+	u64 t0;
 
+	if (!blob)
+		return -ENOMEM;
 	limit = PAGE_SIZE * min(READ_ONCE(tmem_compress_threshold), 100U) / 100;
 	local_lock_irqsave(&tmem_comp->pcpu->lock, flags);
 	p = this_cpu_ptr(tmem_comp->pcpu);
-	dlen = 2 * PAGE_SIZE;
-	ret = crypto_comp_compress(p->tfm, src, PAGE_SIZE, p->buf, &dlen);
-	if (!ret && dlen <= limit)
-		e->blob = tmem_blob_staged(p->buf, dlen, false);
-	else if (READ_ONCE(tmem_store_raw))
-		e->blob = tmem_blob_staged(src, PAGE_SIZE, true);
-	else
+	t0 = local_clock();
+	ret = tmem_pcpu_compress(tmem_comp, p, src, p->buf, limit, &dlen);
+	tmem_stat_add(TMEM_STAT_COMPRESS_NS, local_clock() - t0);
+	if (!ret) {
+		e->blob = tmem_blob_fill(blob, p->buf, dlen, false);
+	} else if (READ_ONCE(tmem_store_raw)) {
+		e->blob = tmem_blob_fill(blob, src, PAGE_SIZE, true);
+	} else {
+		tmem_blob_unprealloc(blob);
 		ret = -E2BIG;
+	}
 	local_unlock_irqrestore(&tmem_comp->pcpu->lock, flags);
 	if (ret != -E2BIG && !e->blob)
 		ret = -ENOMEM;
@@ -390,6 +477,77 @@ int tmem_load_page(const struct tmem_entry *e, struct page *page)
 		ret = -EIO;
 	}
 	return ret;
+}
+
+/**
+ * tmem_blob_keep() - a copy, outside zsmalloc, of an adopted blob's bytes
+ * @blob: the adopted blob, on which the caller holds a reference
+ *
+ * For a kept entry, whose bytes a put compares in atomic context, where
+ * zsmalloc may not be called.  The copy is staged and parked: on no list.
+ *
+ * Context: process context, no spinlock held; never sleeps.
+ * Return: the copy, with one reference, or NULL.
+ */
+struct tmem_blob *tmem_blob_keep(struct tmem_blob *blob)
+{
+	struct tmem_blob *k = tmem_blob_alloc(TMEM_GFP);
+	void *src;
+
+	if (!k)
+		return NULL;
+	if (blob->len > TMEM_STAGE_SLAB_MAX)
+		k->data = (void *)__get_free_page(TMEM_GFP);
+	else
+		k->data = kmalloc(TMEM_STAGE_SLAB_MAX, TMEM_GFP);
+	if (!k->data) {
+		kmem_cache_free(tmem_blob_cache, k);
+		return NULL;
+	}
+	k->staged = true;
+	k->parked = true;
+	k->len = blob->len;
+	k->raw = blob->raw;
+	k->domain = blob->domain;
+	src = zs_map_object(tmem_zs, blob->handle, ZS_MM_RO);
+	memcpy(k->data, src, blob->len);
+	zs_unmap_object(tmem_zs, blob->handle);
+	tmem_meta_add(tmem_blob_mem(k));
+	tmem_stat_add(TMEM_STAT_COMPRESSED_BYTES, k->len);
+	return k;
+}
+
+/**
+ * tmem_page_same() - does a page hold what an entry stores?
+ * @e: a copy of the entry, whose blob (staged, if any) the caller holds
+ * @page: the page
+ *
+ * Context: any context but hard IRQ; never sleeps.
+ * Return: true if every byte is the same.
+ */
+bool tmem_page_same(const struct tmem_entry *e, struct page *page)
+{
+	const struct tmem_blob *blob = e->blob;
+	void *src = kmap_local_page(page);
+	unsigned int dlen = PAGE_SIZE;
+	unsigned long flags, value;
+	struct tmem_pcpu *p;
+	bool same;
+
+	if (!blob) {
+		same = tmem_page_same_filled(src, &value) && value == e->value;
+	} else if (blob->raw) {
+		same = !memcmp(src, blob->data, PAGE_SIZE);
+	} else {
+		local_lock_irqsave(&tmem_comp->pcpu->lock, flags);
+		p = this_cpu_ptr(tmem_comp->pcpu);
+		same = !crypto_comp_decompress(p->tfm, blob->data, blob->len,
+					       p->buf, &dlen) &&
+		       dlen == PAGE_SIZE && !memcmp(src, p->buf, PAGE_SIZE);
+		local_unlock_irqrestore(&tmem_comp->pcpu->lock, flags);
+	}
+	kunmap_local(src);
+	return same;
 }
 
 /**
@@ -486,6 +644,25 @@ void tmem_stage_locked(struct tmem_blob *blob, struct tmem_entry *e)
 }
 
 /**
+ * tmem_restage_locked() - queue a kept entry's parked blob for the worker
+ * @blob: the blob, whose owner is visible again
+ *
+ * Within the staging budget, the worker moves it back into zsmalloc; past
+ * it, it stays parked where it is.
+ *
+ * Context: tmem_lock held.
+ */
+void tmem_restage_locked(struct tmem_blob *blob)
+{
+	if (!blob->parked || tmem_stage_full_locked(blob))
+		return;
+	blob->parked = false;
+	list_add_tail(&blob->node, &tmem_staged);
+	tmem_staged_bytes += tmem_blob_mem(blob);
+	tmem_store_kick();
+}
+
+/**
  * tmem_free_pending() - free the zsmalloc handles of unreferenced blobs
  *
  * Context: process context, no spinlock held.
@@ -525,6 +702,7 @@ static bool tmem_make_room(unsigned long need)
 {
 	unsigned long cap = tmem_cap_pages(), target, used;
 	int round;
+	u64 t0;
 
 	if (cap < need)
 		return false;
@@ -540,7 +718,10 @@ static bool tmem_make_room(unsigned long need)
 				      TMEM_EVICT_CAP))
 			break;
 		tmem_free_pending();
+		t0 = local_clock();
 		zs_compact(tmem_zs);
+		tmem_stat_add(TMEM_STAT_COMPACT_NS, local_clock() - t0);
+		tmem_stat_inc(TMEM_STAT_COMPACTIONS);
 	}
 	return tmem_used_pages() <= cap;
 }
@@ -654,6 +835,7 @@ static void tmem_store_fn(struct work_struct *work)
 {
 	struct tmem_blob *b;
 	unsigned long flags;
+	u64 t0 = local_clock();
 
 	for (;;) {
 		tmem_free_pending();
@@ -672,8 +854,11 @@ static void tmem_store_fn(struct work_struct *work)
 		if (READ_ONCE(b->owner))
 			tmem_commit(b);
 		tmem_blob_put(b);
+		tmem_stat_add(TMEM_STAT_WORKER_NS, local_clock() - t0);
 		cond_resched();
+		t0 = local_clock();
 	}
+	tmem_stat_add(TMEM_STAT_WORKER_NS, local_clock() - t0);
 }
 
 /**

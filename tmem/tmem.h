@@ -79,8 +79,9 @@ struct tmem_oid {
  * @len: number of stored bytes (immutable)
  * @raw: the bytes are the page itself, not compressed (immutable)
  * @staged: the bytes are at @data, else in zsmalloc at @handle (immutable)
- * @parked: staged blob of a persistent page that found no room in
- *          zsmalloc: it stays staged, outside the staging budget (tmem_lock)
+ * @parked: staged blob outside the staging list and budget: of a
+ *          persistent page that found no room in zsmalloc, or of a kept
+ *          entry (tmem_lock)
  * @handle: zsmalloc handle (immutable)
  * @data: the bytes of a staged blob: a whole page when @len is more than
  *        half a page, else a kmalloc() buffer (immutable)
@@ -110,6 +111,10 @@ struct tmem_blob {
  * @value: the fill value of a same-filled page
  * @csum: xxh64 of the page when @has_csum
  * @has_csum: stored in integrity mode
+ * @kept: got from a private ephemeral pool, so no get finds it any more,
+ *        but kept (its bytes outside zsmalloc, first in line for
+ *        eviction) for when the page is put back: unchanged, it is not
+ *        compressed again (see tmem_put())
  */
 struct tmem_entry {
 	struct rb_node node;
@@ -120,6 +125,7 @@ struct tmem_entry {
 	unsigned long value;
 	u64 csum;
 	bool has_csum;
+	bool kept;
 };
 
 /**
@@ -129,6 +135,7 @@ struct tmem_entry {
  * @entries: its pages, by index
  * @pool: the pool
  * @nr_pages: entries in @entries
+ * @nr_kept: of which kept (see struct tmem_entry)
  * @dead: flushed: out of the pool's tree, freed only by the reaper
  * @oid: the object id
  */
@@ -138,6 +145,7 @@ struct tmem_obj {
 	struct rb_root entries;
 	struct tmem_pool *pool;
 	unsigned long nr_pages;
+	unsigned long nr_kept;
 	bool dead;
 	struct tmem_oid oid;
 };
@@ -174,6 +182,7 @@ extern unsigned int tmem_compress_threshold;
 extern bool tmem_store_raw;
 extern bool tmem_dedup;
 extern bool tmem_integrity;
+extern unsigned int tmem_lz4_acceleration;
 extern unsigned long tmem_cap_override;
 
 /* pool.c: the tmem operations. */
@@ -197,7 +206,7 @@ void tmem_streak_reset(void);
  * compresses only one page of it in TMEM_STREAK_PROBE (pool.c).
  */
 #define TMEM_STREAK_SKIP	16
-#define TMEM_STREAK_PROBE	16
+#define TMEM_STREAK_PROBE	64
 struct tmem_entry *tmem_lookup_locked(int pool_id, const struct tmem_oid *oid,
 				      pgoff_t index);
 
@@ -213,6 +222,9 @@ bool tmem_page_same_filled(const void *ptr, unsigned long *value);
 int tmem_store_page(struct page *page, struct tmem_entry *e,
 		    bool guess_incompressible);
 int tmem_load_page(const struct tmem_entry *e, struct page *page);
+struct tmem_blob *tmem_blob_keep(struct tmem_blob *blob);
+bool tmem_page_same(const struct tmem_entry *e, struct page *page);
+void tmem_restage_locked(struct tmem_blob *blob);
 void tmem_blob_get_locked(struct tmem_blob *blob);
 void tmem_blob_put_locked(struct tmem_blob *blob);
 void tmem_blob_put(struct tmem_blob *blob);
@@ -243,6 +255,7 @@ void tmem_dedup_exit(void);
 void tmem_lru_add_locked(struct tmem_entry *e);
 void tmem_lru_del_locked(struct tmem_entry *e);
 void tmem_lru_touch_locked(struct tmem_entry *e);
+void tmem_lru_cool_locked(struct tmem_entry *e);
 unsigned long tmem_cap_pages(void);
 void tmem_meta_add(long bytes);
 unsigned long tmem_used_pages(void);
@@ -284,6 +297,17 @@ enum tmem_stat {
 	TMEM_STAT_COMPRESSED_BYTES,
 	TMEM_STAT_INTEGRITY_FAILURES,
 	TMEM_STAT_POOLS,
+	TMEM_STAT_KEPT_PAGES,
+	TMEM_STAT_REUSED_PAGES,
+	/* Where the time goes, in ns of local_clock(). */
+	TMEM_STAT_PUT_NS,
+	TMEM_STAT_COMPRESS_NS,
+	TMEM_STAT_GET_NS,
+	TMEM_STAT_LOAD_NS,
+	TMEM_STAT_WORKER_NS,
+	TMEM_STAT_COMPACT_NS,
+	TMEM_STAT_COMPACTIONS,
+	TMEM_STAT_SHRINK_NS,
 	TMEM_NR_STATS,
 };
 

@@ -470,6 +470,82 @@ static void tmem_test_dedup_collision(struct kunit *test)
 					    t->pages[0]), 0);
 }
 
+/*
+ * A hit in a private ephemeral pool is kept out of sight; a put of the same
+ * bytes makes it visible again without compressing, other bytes replace it.
+ */
+static void tmem_test_kept(struct kunit *test)
+{
+	struct tmem_test *t = test->priv;
+	int pool = tmem_test_pool(test, 0, NULL);
+	s64 kept = tmem_stat_read(TMEM_STAT_KEPT_PAGES);
+	s64 reused = tmem_stat_read(TMEM_STAT_REUSED_PAGES);
+	struct tmem_peek peek;
+
+	tmem_test_fill_text(t, t->pages[0], 1);
+	tmem_test_fill_word(t->pages[1], 0x5a5a5a5a);
+	tmem_test_fill_text(t, t->pages[2], 2);
+	tmem_test_fill_word(t->pages[3], 0x77);
+	KUNIT_ASSERT_EQ(test, tmem_put(pool, &tmem_test_oid, 0, t->pages[0]),
+			0);
+	KUNIT_ASSERT_EQ(test, tmem_put(pool, &tmem_test_oid, 1, t->pages[1]),
+			0);
+	tmem_drain();
+
+	/* Got: invisible, but kept. */
+	KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool, &tmem_test_oid, 0,
+					    t->pages[0]), 0);
+	KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool, &tmem_test_oid, 1,
+					    t->pages[1]), 0);
+	KUNIT_EXPECT_EQ(test, tmem_stat_read(TMEM_STAT_KEPT_PAGES) - kept, 2);
+	KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool, &tmem_test_oid, 0,
+					    NULL), -ENOENT);
+	KUNIT_EXPECT_EQ(test, tmem_peek(pool, &tmem_test_oid, 0, &peek),
+			-ENOENT);
+
+	/* Put back unchanged: reused, and it reads back. */
+	KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, 0, t->pages[0]),
+			0);
+	KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, 1, t->pages[1]),
+			0);
+	KUNIT_EXPECT_EQ(test, tmem_stat_read(TMEM_STAT_REUSED_PAGES) - reused,
+			2);
+	KUNIT_EXPECT_EQ(test, tmem_stat_read(TMEM_STAT_KEPT_PAGES) - kept, 0);
+	KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool, &tmem_test_oid, 0,
+					    t->pages[0]), 0);
+	KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool, &tmem_test_oid, 1,
+					    t->pages[1]), 0);
+
+	/* Put back changed (compressed, same-filled): the new bytes. */
+	KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, 0, t->pages[2]),
+			0);
+	KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, 1, t->pages[3]),
+			0);
+	KUNIT_EXPECT_EQ(test, tmem_stat_read(TMEM_STAT_REUSED_PAGES) - reused,
+			2);
+	KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool, &tmem_test_oid, 0,
+					    t->pages[2]), 0);
+	KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool, &tmem_test_oid, 1,
+					    t->pages[3]), 0);
+
+	/* A flush drops a kept copy (and does not count it). */
+	KUNIT_EXPECT_EQ(test, tmem_flush_page(pool, &tmem_test_oid, 0), 0);
+	KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, 0, t->pages[2]),
+			0);
+	KUNIT_EXPECT_EQ(test, tmem_stat_read(TMEM_STAT_REUSED_PAGES) - reused,
+			2);
+	KUNIT_EXPECT_EQ(test, tmem_test_get(test, pool, &tmem_test_oid, 0,
+					    t->pages[2]), 0);
+
+	/* A rejected put drops a kept copy too. */
+	tmem_store_raw = false;
+	tmem_test_fill_random(t, t->pages[4]);
+	KUNIT_EXPECT_EQ(test, tmem_put(pool, &tmem_test_oid, 0, t->pages[4]),
+			-E2BIG);
+	KUNIT_EXPECT_EQ(test, tmem_flush_object(pool, &tmem_test_oid), 0);
+	KUNIT_EXPECT_EQ(test, tmem_stat_read(TMEM_STAT_KEPT_PAGES) - kept, 0);
+}
+
 static void tmem_test_lru(struct kunit *test)
 {
 	struct tmem_test *t = test->priv;
@@ -1076,6 +1152,7 @@ static struct kunit_case tmem_test_cases[] = {
 	KUNIT_CASE(tmem_test_same_filled),
 	KUNIT_CASE(tmem_test_dedup),
 	KUNIT_CASE(tmem_test_dedup_collision),
+	KUNIT_CASE(tmem_test_kept),
 	KUNIT_CASE(tmem_test_lru),
 	KUNIT_CASE(tmem_test_lru_shared_hit),
 	KUNIT_CASE(tmem_test_cap),

@@ -25,6 +25,13 @@ configuration also runs once per round on the unthrottled disk; those
 results are named 'unthrottled_*'.  tmem runs with max_pool_percent
 POOL_PERCENT (passed as tmem_bench.pool_percent= on the command line).
 
+Where the time goes: tmem_bench also prints, per phase (write, warm-up,
+sequential, random), "# prof PHASE NAME VALUE" lines into each boot's
+results.log (out/run/bench/tmem-CONFIG-DISK-ROUND/): the guest's CPU
+time by kind, kswapd's and its own CPU time, disk read requests and
+sectors, and with tmem its counters and timings (put_ns, compress_ns,
+get_ns, load_ns, worker_ns...).  They are not results.
+
 PVGUEST_TMEM_POOL_PERCENT changes POOL_PERCENT, PVGUEST_TMEM_PARAMS sets
 more runtime parameters ("replace_ratio=1 dedup=0").
 PVGUEST_BENCH_ROUNDS sets the rounds; PVGUEST_TMEM_BENCH_CONFIGS (e.g.

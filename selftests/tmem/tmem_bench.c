@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -135,20 +137,121 @@ static const char *const reasons[] = {
 
 #define NREASONS ARRAY_SIZE(reasons)
 
+/* Where the time goes, per phase: "# prof PHASE NAME DELTA" lines. */
+static const char *const profs[] = {
+	"puts", "gets", "hits", "evictions", "rejected_nomem",
+	"rejected_incompressible", "rejected_busy", "rejected_cap",
+	"dedup_hits", "put_ns", "compress_ns", "get_ns", "load_ns",
+	"worker_ns", "compact_ns", "compactions", "shrink_ns", "reused_pages",
+	"kept_pages",
+};
+
+#define NPROFS ARRAY_SIZE(profs)
+/* /proc/stat's cpu line: user nice system idle iowait irq softirq. */
+#define NCPU 7
+
 struct snap {
 	double t;
 	long long sectors, gets, hits;
 	long long why[NREASONS];
+	long long prof[NPROFS];
+	long long cpu[NCPU];
+	double self_user, self_sys;
+	long long kswapd, ios;
 };
+
+static int kswapd_pid;
+
+static void find_kswapd(void)
+{
+	char path[300], comm[32];
+	struct dirent *d;
+	DIR *dir = opendir("/proc");
+	FILE *f;
+
+	while (dir && (d = readdir(dir))) {
+		snprintf(path, sizeof(path), "/proc/%s/comm", d->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%31s", comm) == 1 && !strcmp(comm, "kswapd0"))
+			kswapd_pid = atoi(d->d_name);
+		fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+}
+
+/* utime + stime of kswapd0, in ticks. */
+static long long kswapd_ticks(void)
+{
+	long long ut, st;
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", kswapd_pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lld %lld",
+		   &ut, &st) != 2) {
+		ut = 0;
+		st = 0;
+	}
+	fclose(f);
+	return ut + st;
+}
 
 static void snap(struct snap *s)
 {
+	struct rusage ru;
+	FILE *f;
+
 	s->t = now();
 	s->sectors = tm_sectors_read();
 	s->gets = tm_stat("gets");
 	s->hits = tm_stat("hits");
 	for (size_t i = 0; i < NREASONS; i++)
 		s->why[i] = tm_stat(reasons[i]);
+	for (size_t i = 0; i < NPROFS; i++)
+		s->prof[i] = tm_stat(profs[i]);
+	f = fopen("/proc/stat", "r");
+	if (!f || fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld",
+			 &s->cpu[0], &s->cpu[1], &s->cpu[2], &s->cpu[3],
+			 &s->cpu[4], &s->cpu[5], &s->cpu[6]) != NCPU)
+		memset(s->cpu, 0, sizeof(s->cpu));
+	if (f)
+		fclose(f);
+	getrusage(RUSAGE_SELF, &ru);
+	s->self_user = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+	s->self_sys = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+	s->kswapd = kswapd_ticks();
+	f = fopen("/sys/block/vda/stat", "r");
+	if (!f || fscanf(f, "%lld", &s->ios) != 1)
+		s->ios = -1;
+	if (f)
+		fclose(f);
+}
+
+static void profile(const char *what, struct snap *a, struct snap *b)
+{
+	static const char *const cpu[NCPU] = {
+		"user", "nice", "system", "idle", "iowait", "irq", "softirq",
+	};
+	double hz = sysconf(_SC_CLK_TCK);
+
+	for (size_t i = 0; i < NCPU; i++)
+		printf("# prof %s cpu_%s_s %.2f\n", what, cpu[i],
+		       (b->cpu[i] - a->cpu[i]) / hz);
+	printf("# prof %s self_user_s %.2f\n", what, b->self_user - a->self_user);
+	printf("# prof %s self_sys_s %.2f\n", what, b->self_sys - a->self_sys);
+	printf("# prof %s kswapd_s %.2f\n", what, (b->kswapd - a->kswapd) / hz);
+	printf("# prof %s read_ios %lld\n", what, b->ios - a->ios);
+	printf("# prof %s sectors %lld\n", what, b->sectors - a->sectors);
+	for (size_t i = 0; i < NPROFS; i++)
+		if (b->prof[i] >= 0)
+			printf("# prof %s %s %lld\n", what, profs[i],
+			       b->prof[i] - a->prof[i]);
 }
 
 static void report(const char *what, const char *kind, struct snap *a,
@@ -165,15 +268,18 @@ static void report(const char *what, const char *kind, struct snap *a,
 static void run(enum tm_kind kind, const char *name, unsigned long long seed)
 {
 	long reads = (long)nfiles * (FILE_SIZE / TM_PG) / 2;
-	struct snap sw, s0, s1, s2;
+	struct snap sw, sm, sd, s0, s1, s2;
 	double t = now();
+	char what[64];
 	int i;
 
 	snap(&sw);
 	make_set(kind, seed);
 	printf("# tmem_bench: %s set written in %.1f s\n", name, now() - t);
+	snap(&sm);
 	if (tm_drop_caches())
 		die("drop_caches");
+	snap(&sd);
 	seq_pass();		/* warm-up: fills the page cache and tmem */
 
 	snap(&s0);
@@ -186,6 +292,14 @@ static void run(enum tm_kind kind, const char *name, unsigned long long seed)
 	report("seq_", name, &s0, &s1);
 	report("rand_", name, &s1, &s2);
 	report("", name, &s0, &s2);
+	snprintf(what, sizeof(what), "write_%s", name);
+	profile(what, &sw, &sm);
+	snprintf(what, sizeof(what), "warm_%s", name);
+	profile(what, &sd, &s0);
+	snprintf(what, sizeof(what), "seq_%s", name);
+	profile(what, &s0, &s1);
+	snprintf(what, sizeof(what), "rand_%s", name);
+	profile(what, &s1, &s2);
 	if (tm_loaded()) {
 		printf("# bench pool_mb_%s %.2f\n", name,
 		       tm_stat("pool_pages") * TM_PG / 1048576.0);
@@ -257,6 +371,7 @@ int main(int argc, char **argv)
 
 	if (tm_mount())
 		die("mount");
+	find_kswapd();
 	avail = meminfo_kb("MemAvailable:");
 	total = meminfo_kb("MemTotal:");
 	if (avail <= 0 || total <= 0)
