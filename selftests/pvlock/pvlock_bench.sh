@@ -8,10 +8,12 @@
 # Kernel command line words read here, for experiments:
 #   pvlock_bench.seconds=N      length of each run (default 5)
 #   pvlock_bench.types=A,B      lock types to run (default all three)
+#   pvlock_bench.repeat=N       run the types in turn N times (default 1)
 #   pvlock.PARAM=VALUE          written to /sys/module/pvlock/parameters
 #   pvlock_torture.PARAM=VALUE  passed to pvlock_torture
 
 secs=5
+repeat=1
 types="pvlock ticket spinlock"
 torture_args=
 dbg=/sys/kernel/debug
@@ -20,6 +22,7 @@ for word in $(cat /proc/cmdline); do
 	case "$word" in
 	pvlock_bench.seconds=*) secs=${word#*=} ;;
 	pvlock_bench.types=*) types=$(echo "${word#*=}" | tr , ' ') ;;
+	pvlock_bench.repeat=*) repeat=${word#*=} ;;
 	pvlock_torture.*=*) torture_args="$torture_args ${word#*.}" ;;
 	pvlock.*=*)
 		param=${word#*.}
@@ -30,7 +33,11 @@ for word in $(cat /proc/cmdline); do
 done
 echo "# $(nproc) vCPUs, backend $(cat /sys/module/pvlock/parameters/backend)"
 grep . /sys/module/pvlock/parameters/* | sed 's/^/# /'
-for type in $types; do
+all=
+for _ in $(seq "$repeat"); do
+	all="$all $types"
+done
+for type in $all; do
 	echo 1 >$dbg/pvlock/reset
 	# shellcheck disable=SC2086 # one word per parameter
 	modprobe pvlock_torture type=$type duration_s=$secs $torture_args ||
