@@ -199,7 +199,7 @@ static int vser_probe(struct virtio_device *vdev)
 	if (!vsdev->multiport) {
 		/* The only port is a console (VIRTIO 5.3.6.1): hvc, if any. */
 		mutex_lock(&vsdev->ctrl_mutex);
-		err = vser_port_add(vsdev, 0);
+		err = vser_port_add(vsdev, 0, true);
 		if (!err)
 			vser_port_make_console(vsdev->ports[0]);
 		mutex_unlock(&vsdev->ctrl_mutex);

@@ -8,6 +8,7 @@
  * it unplugged, wakes everyone, takes its buffers back and drops the
  * device's reference; open files keep the memory until they are closed.
  */
+#include <kunit/visibility.h>
 #include <linux/device.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -301,8 +302,10 @@ static void vser_port_discard(struct vser_port *port)
 
 /**
  * vser_port_add() - create port @id: its queues, char device and sysfs.
- * @vsdev: the device; the caller holds its ctrl_mutex (or is probing)
- * @id:    a checked, unused port id
+ * @vsdev:   the device; the caller holds its ctrl_mutex (or is probing)
+ * @id:      a checked, unused port id
+ * @console: the port is a console from the start (a device without
+ *           multiport): it never becomes openable as a data port
  *
  * The port becomes reachable by open() last, once it has its receive
  * buffers.  On failure the device gets PORT_READY(0), and a later
@@ -310,7 +313,7 @@ static void vser_port_discard(struct vser_port *port)
  *
  * Return: 0 or a negative errno (the port is then not created).
  */
-int vser_port_add(struct vser_device *vsdev, u32 id)
+int vser_port_add(struct vser_device *vsdev, u32 id, bool console)
 {
 	struct device *parent = &vsdev->vdev->dev;
 	dev_t devt = vsdev->chr_base + id;
@@ -325,6 +328,7 @@ int vser_port_add(struct vser_device *vsdev, u32 id)
 	err = -ENOMEM;
 	if (!port)
 		goto release_devt;
+	port->console = console;
 
 	port->cdev = cdev_alloc();
 	if (!port->cdev)
@@ -508,15 +512,36 @@ void vser_port_set_host(struct vser_port *port, bool connected)
  * hvc terminal when the kernel has hvc (CONFIG_HVC_DRIVER), and is
  * refused with a warning otherwise.  The device gets PORT_OPEN(1) either
  * way, as VIRTIO 5.3.6.2 asks.
+ *
+ * A port a guest process has open stays a data port: hvc and the reader
+ * would take the same buffers.  open_mutex orders this against open()
+ * and release(), which also change @guest_connected under it.
+ *
+ * Return: 0, -EBUSY when the port is open, -ENODEV once it is unplugged,
+ * or the error of vser_hvc_add().
  */
-void vser_port_make_console(struct vser_port *port)
+int vser_port_make_console(struct vser_port *port)
 {
-	int err;
+	int err = 0;
 
+	mutex_lock(&port->open_mutex);
 	spin_lock_irq(&port->lock);
-	port->console = true;
+	if (port->unplugged)
+		err = -ENODEV;
+	else if (port->guest_connected && !port->console)
+		err = -EBUSY;
+	else
+		port->console = true;
 	spin_unlock_irq(&port->lock);
+	if (err) {
+		mutex_unlock(&port->open_mutex);
+		if (err == -EBUSY)
+			dev_warn(port->dev, "port %u: CONSOLE_PORT while a process has the port open; ignored\n",
+				 port->id);
+		return err;
+	}
 	err = vser_hvc_add(port);
+	mutex_unlock(&port->open_mutex);
 	if (err == -EOPNOTSUPP)
 		dev_warn(port->dev, "port %u is a console port, but this kernel has no hvc (CONFIG_HVC_DRIVER): port refused\n",
 			 port->id);
@@ -524,4 +549,6 @@ void vser_port_make_console(struct vser_port *port)
 		dev_warn(port->dev, "port %u: console not registered with hvc: %d; port refused\n",
 			 port->id, err);
 	vser_ctrl_send(port->vsdev, port->id, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(vser_port_make_console);

@@ -269,7 +269,9 @@ struct vser_device {
  *                   @unplugged and @console (spinlock, any context)
  * @open_mutex:      held by open() and release() across the change of
  *                   @guest_connected and the PORT_OPEN that reports it,
- *                   so the host sees them in the same order
+ *                   so the host sees them in the same order; and by
+ *                   vser_port_make_console(), so that a port is never
+ *                   both open and a console
  * @guest_connected: opened by a guest process (one opener at a time)
  * @host_connected:  host side open (PORT_OPEN from the device)
  * @unplugged:       removed from the device; every operation fails
@@ -378,7 +380,7 @@ void vser_ctrl_ack(struct virtqueue *vq);
 void vser_ctrl_intr(struct virtqueue *vq);
 
 /* port.c */
-int vser_port_add(struct vser_device *vsdev, u32 id);
+int vser_port_add(struct vser_device *vsdev, u32 id, bool console);
 void vser_port_unplug(struct vser_port *port, bool reset);
 void vser_parked_free(struct vser_device *vsdev);
 void vser_port_put(struct vser_port *port);
@@ -388,7 +390,7 @@ void vser_port_set_name(struct vser_port *port, const char *name,
 			size_t len);
 void vser_port_set_host(struct vser_port *port, bool connected);
 void vser_device_put(struct vser_device *vsdev);
-void vser_port_make_console(struct vser_port *port);
+int vser_port_make_console(struct vser_port *port);
 extern const struct attribute_group *vser_port_groups[];
 
 /* fops.c */
