@@ -360,6 +360,15 @@ int vser_port_add(struct vser_device *vsdev, u32 id, bool console)
 	err = vser_rx_fill(port);
 	if (err)
 		goto discard;
+	/*
+	 * Buffers taken over may hold what the device wrote for the old
+	 * port, with the receive interrupt left off (see vser_rx_poll()):
+	 * nobody has the new port open, so this drops that data and turns
+	 * the interrupt back on.
+	 */
+	spin_lock_irq(&port->rx_lock);
+	vser_rx_poll(port);
+	spin_unlock_irq(&port->rx_lock);
 
 	xa_store_irq(&vser_devt_map, devt, port, GFP_KERNEL);
 	vser_port_added(port);
