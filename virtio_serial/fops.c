@@ -148,13 +148,13 @@ static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
 	unsigned int requeued = 0;
 	struct vser_buf *buf;
 	ssize_t copied = 0;
-	bool kick = false, wake;
+	bool kick = false, got = false, wake;
 	size_t n;
 
 	while (iov_iter_count(to)) {
 		spin_lock_irq(&port->rx_lock);
 		/* Out of ready data: take what the device has filled since. */
-		buf = vser_rx_poll(port) ?
+		buf = vser_rx_poll(port, &got) ?
 		      list_first_entry(&port->rx_ready, struct vser_buf, list) :
 		      NULL;
 		spin_unlock_irq(&port->rx_lock);
@@ -191,12 +191,19 @@ static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
 	 * Leave the interrupt on if nothing is left to read; if something
 	 * is, the interrupt is off: wake other waiters for it.
 	 */
-	wake = vser_rx_poll(port);
+	wake = vser_rx_poll(port, &got);
 	spin_unlock_irq(&port->rx_lock);
 	if (kick)
 		virtqueue_notify(port->in_vq);
 	if (wake)
 		wake_up_interruptible(&port->waitq);
+	/*
+	 * Data this read collected itself and left unread raised no SIGIO
+	 * (the interrupt for it, if one comes, finds nothing new): an
+	 * opener that reads once per POLL_IN must still hear of it.
+	 */
+	if (wake && got)
+		vser_port_notify(port, POLL_IN);
 	return copied ? copied : -EFAULT;
 }
 

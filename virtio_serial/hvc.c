@@ -133,7 +133,7 @@ static size_t vser_hvc_read(struct vser_port *port, u8 *buf, size_t count)
 	 * turn it back on, and have khvcd come back for what is left.
 	 */
 	if (list_empty(&port->rx_ready))
-		more = vser_rx_poll(port);
+		more = vser_rx_poll(port, NULL);
 	if (kick)
 		virtqueue_kick(port->in_vq);
 	spin_unlock(&port->rx_lock);

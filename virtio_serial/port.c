@@ -367,7 +367,7 @@ int vser_port_add(struct vser_device *vsdev, u32 id, bool console)
 	 * the interrupt back on.
 	 */
 	spin_lock_irq(&port->rx_lock);
-	vser_rx_poll(port);
+	vser_rx_poll(port, NULL);
 	spin_unlock_irq(&port->rx_lock);
 
 	xa_store_irq(&vser_devt_map, devt, port, GFP_KERNEL);

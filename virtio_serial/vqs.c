@@ -165,7 +165,7 @@ void vser_rx_discard(struct vser_port *port)
 	if (kick)
 		kick = virtqueue_kick_prepare(port->in_vq);
 	/* Nothing is left to read: turn the interrupt back on. */
-	wake = vser_rx_poll(port);
+	wake = vser_rx_poll(port, NULL);
 	spin_unlock_irq(&port->rx_lock);
 	if (wake)
 		wake_up_interruptible(&port->waitq);
@@ -218,22 +218,30 @@ static bool vser_rx_collect(struct vser_port *port)
  * vser_rx_poll() - take what the device has filled since the interrupt,
  * and turn the interrupt back on once nothing is left to read.
  * @port: the port; the caller holds its rx_lock
+ * @got:  if not NULL, set to true when this call moved data to @rx_ready
  *
  * The receive interrupt is off while @rx_ready holds data: the reader
  * draining it calls this when it runs out, and so picks up the buffers
  * the device filled meanwhile without an interrupt for each (QEMU fills
  * one page per chardev read).  Whoever empties @rx_ready calls this, so
- * an empty @rx_ready always has the interrupt on, and a waiting reader
- * is always woken.
+ * once a port's buffers are in use an empty @rx_ready has the interrupt
+ * on, and a waiting reader is always woken.
+ *
+ * Data this call collects raises no SIGIO of its own, and the interrupt
+ * that may already be on its way for it then finds nothing new: a caller
+ * that leaves such data unread sends the POLL_IN itself (@got).
  *
  * Return: true if @rx_ready holds data.
  */
-bool vser_rx_poll(struct vser_port *port)
+bool vser_rx_poll(struct vser_port *port, bool *got)
 	__must_hold(&port->rx_lock)
 {
 	while (list_empty(&port->rx_ready) && port->in_vq) {
-		if (vser_rx_collect(port))
+		if (vser_rx_collect(port)) {
+			if (got)
+				*got = true;
 			break;
+		}
 		if (virtqueue_enable_cb(port->in_vq))
 			break;
 		/* Filled meanwhile: take it with the interrupt off. */

@@ -412,7 +412,7 @@ int vser_buf_add_in(struct virtqueue *vq, struct vser_buf *buf);
 int vser_rx_fill(struct vser_port *port);
 void vser_rx_drain(struct vser_port *port);
 void vser_rx_discard(struct vser_port *port);
-bool vser_rx_poll(struct vser_port *port);
+bool vser_rx_poll(struct vser_port *port, bool *got);
 int vser_tx_alloc(struct vser_port *port);
 void vser_tx_free(struct vser_port *port);
 void vser_tx_slots_free(struct vser_txslot *tx);

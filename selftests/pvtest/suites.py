@@ -116,7 +116,8 @@ SUITES = [
           kernels=('debug', 'stock'),
           append='initcall_blacklist=virtio_console_init'),
     # The receive side at its edges: a port plugged in again must not
-    # hand the old port's data to its opener.
+    # hand the old port's data to its opener; no POLL_IN lost to a
+    # reader that drains after each one.
     Suite('virtio_serial.rx',
           ['load:virtio_serial', 'ksft:vser_rx_test',
            'unload:virtio_serial'],
