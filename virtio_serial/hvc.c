@@ -12,10 +12,15 @@
  * tty write with its spinlock held, from printk with interrupts off, and
  * during a panic on a CPU that stopped the others.  So:
  *
- * - every lock is taken with a trylock, retried for a bounded time
- *   (vser_hvc_lock_wait()): a printk issued while one of them is held
- *   on this CPU, or a lock held by a CPU stopped by a panic, costs
- *   dropped output, never a hang;
+ * - the callbacks find their console under RCU, with no lock, and take
+ *   only the port's own rx_lock or tx_lock, with a trylock retried for a
+ *   bounded time (vser_hvc_lock_wait()): a printk issued while one of
+ *   them is held on this CPU, or a lock held by a CPU stopped by a
+ *   panic, costs dropped output or a later read, never a hang;
+ * - get_chars returns -EAGAIN when rx_lock stays taken, so that hvc
+ *   polls again on its timer (0 would mean no input, and khvcd would
+ *   sleep until the next receive interrupt, which stays off while data
+ *   waits);
  * - put_chars never waits for the host for more than
  *   %VSER_HVC_TX_WAIT_US, and not at all again until the host has
  *   consumed a buffer: output the host does not take is dropped and
@@ -24,14 +29,16 @@
  *   queue is written byte by byte to the emerg_wr config field when the
  *   device offers VIRTIO_CONSOLE_F_EMERG_WRITE.
  *
- * put_chars uses the port's transmit slots (one page of each) and the
- * receive buffers the port always has; the file interface never touches
- * them since the char device of a console cannot be opened.
+ * put_chars uses the port's transmit slots (one page of each) and
+ * get_chars the port's receive buffers; a console port is never open as
+ * a data port (vser_port_make_console() and open() exclude each other),
+ * so the file interface does not touch them.
  */
 #include <linux/delay.h>
 #include <linux/idr.h>
 #include <linux/mutex.h>
 #include <linux/printk.h>
+#include <linux/rculist.h>
 #include <linux/slab.h>
 #include <linux/virtio_config.h>
 
@@ -45,8 +52,9 @@
 
 /**
  * struct vser_hvc - a console port's hvc terminal.
- * @node:      entry in vser_hvc_list (vser_hvc_lock)
- * @port:      the port; valid while @node is on the list
+ * @node:      entry in vser_hvc_list (RCU; changed under vser_hvc_lock)
+ * @port:      the port; valid while @node is on the list, and for an RCU
+ *             grace period after it leaves
  * @hp:        the hvc terminal
  * @vtermno:   our number for it in the hvc callbacks
  * @emerg:     the device negotiated VIRTIO_CONSOLE_F_EMERG_WRITE
@@ -67,7 +75,10 @@ struct vser_hvc {
 	struct work_struct size_work;
 };
 
-/* The consoles by vtermno, for the hvc callbacks; few, so a list. */
+/*
+ * The consoles by vtermno, for the hvc callbacks; few, so a list.  The
+ * callbacks walk it under RCU; vser_hvc_lock serialises changes.
+ */
 static DEFINE_SPINLOCK(vser_hvc_lock);
 static LIST_HEAD(vser_hvc_list);
 static DEFINE_IDA(vser_hvc_ida);
@@ -92,19 +103,19 @@ static bool vser_hvc_lock_wait(unsigned int *us)
 	return true;
 }
 
-/* The console with @vtermno, or NULL; the caller holds vser_hvc_lock. */
+/* The console with @vtermno, or NULL; the caller is in an RCU section. */
 static struct vser_hvc *vser_hvc_find(u32 vtermno)
 {
 	struct vser_hvc *con;
 
-	list_for_each_entry(con, &vser_hvc_list, node)
+	list_for_each_entry_rcu(con, &vser_hvc_list, node)
 		if (con->vtermno == vtermno)
 			return con;
 	return NULL;
 }
 
-/* Copy what the port received to @buf; 0 if its lock stayed taken. */
-static size_t vser_hvc_read(struct vser_port *port, u8 *buf, size_t count)
+/* Copy what the port received to @buf; -EAGAIN if its lock stayed taken. */
+static ssize_t vser_hvc_read(struct vser_port *port, u8 *buf, size_t count)
 {
 	unsigned int us = 0;
 	struct vser_buf *rb;
@@ -113,7 +124,7 @@ static size_t vser_hvc_read(struct vser_port *port, u8 *buf, size_t count)
 
 	while (!spin_trylock(&port->rx_lock))
 		if (!vser_hvc_lock_wait(&us))
-			return 0;
+			return -EAGAIN;
 	while (copied < count &&
 	       (rb = list_first_entry_or_null(&port->rx_ready,
 					      struct vser_buf, list))) {
@@ -144,22 +155,18 @@ static size_t vser_hvc_read(struct vser_port *port, u8 *buf, size_t count)
 
 static ssize_t vser_hvc_get_chars(u32 vtermno, u8 *buf, size_t count)
 {
-	unsigned int us = 0;
 	struct vser_hvc *con;
 	unsigned long flags;
 	ssize_t ret = -EPIPE;
 
+	/* rx_lock is taken in the receive interrupt. */
 	local_irq_save(flags);
-	while (!spin_trylock(&vser_hvc_lock)) {
-		if (!vser_hvc_lock_wait(&us)) {
-			local_irq_restore(flags);
-			return 0;
-		}
-	}
+	rcu_read_lock();
 	con = vser_hvc_find(vtermno);
 	if (con)
 		ret = vser_hvc_read(con->port, buf, count);
-	spin_unlock_irqrestore(&vser_hvc_lock, flags);
+	rcu_read_unlock();
+	local_irq_restore(flags);
 	return ret;
 }
 
@@ -251,29 +258,25 @@ static void vser_hvc_emerg(struct vser_hvc *con, const u8 *buf,
  */
 static ssize_t vser_hvc_put_chars(u32 vtermno, const u8 *buf, size_t count)
 {
-	unsigned int us = 0;
 	struct vser_hvc *con;
 	unsigned long flags;
-	size_t sent;
+	ssize_t sent;
 
 	local_irq_save(flags);
-	while (!spin_trylock(&vser_hvc_lock)) {
-		if (!vser_hvc_lock_wait(&us)) {
-			local_irq_restore(flags);
-			return 0;
-		}
-	}
+	rcu_read_lock();
 	con = vser_hvc_find(vtermno);
 	if (!con) {
-		spin_unlock_irqrestore(&vser_hvc_lock, flags);
-		return -ENODEV;
+		sent = -ENODEV;
+		goto out;
 	}
 	sent = vser_hvc_send(con, buf, count);
 	if (!sent && oops_in_progress && con->emerg) {
 		vser_hvc_emerg(con, buf, count);
 		sent = count;
 	}
-	spin_unlock_irqrestore(&vser_hvc_lock, flags);
+out:
+	rcu_read_unlock();
+	local_irq_restore(flags);
 	return sent;
 }
 
@@ -390,18 +393,19 @@ int vser_hvc_add(struct vser_port *port)
 	port->guest_connected = true;
 	spin_unlock_irq(&port->lock);
 	/* Callbacks may come as soon as hvc_alloc() registers the console. */
-	spin_lock_irq(&vser_hvc_lock);
-	list_add_tail(&con->node, &vser_hvc_list);
-	spin_unlock_irq(&vser_hvc_lock);
+	spin_lock(&vser_hvc_lock);
+	list_add_tail_rcu(&con->node, &vser_hvc_list);
+	spin_unlock(&vser_hvc_lock);
 
 	mutex_lock(&vser_hvc_alloc_mutex);
 	hp = hvc_alloc(con->vtermno, 0, &vser_hv_ops, PAGE_SIZE);
 	mutex_unlock(&vser_hvc_alloc_mutex);
 	if (IS_ERR(hp)) {
 		err = PTR_ERR(hp);
-		spin_lock_irq(&vser_hvc_lock);
-		list_del(&con->node);
-		spin_unlock_irq(&vser_hvc_lock);
+		spin_lock(&vser_hvc_lock);
+		list_del_rcu(&con->node);
+		spin_unlock(&vser_hvc_lock);
+		synchronize_rcu();
 		spin_lock_irq(&port->lock);
 		port->guest_connected = false;
 		spin_unlock_irq(&port->lock);
@@ -433,9 +437,11 @@ void vser_hvc_del(struct vser_port *port)
 
 	if (!con)
 		return;
-	spin_lock_irq(&vser_hvc_lock);
-	list_del(&con->node);
-	spin_unlock_irq(&vser_hvc_lock);
+	spin_lock(&vser_hvc_lock);
+	list_del_rcu(&con->node);
+	spin_unlock(&vser_hvc_lock);
+	/* No callback uses @con or the port's queues after this. */
+	synchronize_rcu();
 	WRITE_ONCE(port->hvc, NULL);
 	cancel_work_sync(&con->size_work);
 	hvc_remove(con->hp);
