@@ -17,10 +17,12 @@
  *   bounded time (vser_hvc_lock_wait()): a printk issued while one of
  *   them is held on this CPU, or a lock held by a CPU stopped by a
  *   panic, costs dropped output or a later read, never a hang;
- * - get_chars returns -EAGAIN when rx_lock stays taken, so that hvc
- *   polls again on its timer (0 would mean no input, and khvcd would
- *   sleep until the next receive interrupt, which stays off while data
- *   waits);
+ * - get_chars never wakes anyone: it copies until its buffer is full or
+ *   nothing is left, turning the receive interrupt back on in the
+ *   latter case, and returns -EAGAIN when rx_lock stays taken, so that
+ *   hvc polls again on its timer (0 would mean no input, and khvcd
+ *   would sleep until the next receive interrupt, which stays off
+ *   while data waits);
  * - put_chars never waits for the host for more than
  *   %VSER_HVC_TX_WAIT_US, and not at all again until the host has
  *   consumed a buffer: output the host does not take is dropped and
@@ -114,20 +116,31 @@ static struct vser_hvc *vser_hvc_find(u32 vtermno)
 	return NULL;
 }
 
-/* Copy what the port received to @buf; -EAGAIN if its lock stayed taken. */
+/*
+ * Copy what the port received to @buf.  Whenever the ready list runs
+ * out, take what the device filled meanwhile (vser_rx_poll()); stop when
+ * @buf is full or when that finds nothing, which leaves the receive
+ * interrupt on (it kicks khvcd).  No poll after that: data it found
+ * would raise no kick, and hvc stops calling once we return 0.  hvc
+ * calls again whenever we return more than 0.
+ * Return: bytes copied, or -EAGAIN if rx_lock stayed taken.
+ */
 static ssize_t vser_hvc_read(struct vser_port *port, u8 *buf, size_t count)
 {
+	bool kick = false, drained = false;
 	unsigned int us = 0;
 	struct vser_buf *rb;
-	bool kick = false, more = false;
 	size_t copied = 0, n;
 
 	while (!spin_trylock(&port->rx_lock))
 		if (!vser_hvc_lock_wait(&us))
 			return -EAGAIN;
-	while (copied < count &&
-	       (rb = list_first_entry_or_null(&port->rx_ready,
-					      struct vser_buf, list))) {
+	while (copied < count) {
+		if (list_empty(&port->rx_ready) && !vser_rx_poll(port, NULL)) {
+			drained = true;
+			break;
+		}
+		rb = list_first_entry(&port->rx_ready, struct vser_buf, list);
 		n = min(count - copied, rb->len - rb->off);
 		memcpy(buf + copied, rb->data + rb->off, n);
 		copied += n;
@@ -139,17 +152,14 @@ static ssize_t vser_hvc_read(struct vser_port *port, u8 *buf, size_t count)
 			kick = true;
 	}
 	/*
-	 * The receive interrupt stays off while data waits (see
-	 * vser_rx_poll()): once drained, take what arrived meanwhile and
-	 * turn it back on, and have khvcd come back for what is left.
+	 * @buf filled up just as the list emptied: turn the interrupt back
+	 * on now (we return @count, so hvc comes back for what this finds).
 	 */
-	if (list_empty(&port->rx_ready))
-		more = vser_rx_poll(port, NULL);
+	if (!drained && list_empty(&port->rx_ready))
+		vser_rx_poll(port, NULL);
 	if (kick)
 		virtqueue_kick(port->in_vq);
 	spin_unlock(&port->rx_lock);
-	if (more)
-		vser_hvc_kick();
 	return copied;
 }
 
