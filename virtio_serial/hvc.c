@@ -290,10 +290,22 @@ out:
 	return sent;
 }
 
-/* Input is signalled: vser_rx_intr() kicks khvcd, which need not poll. */
+/*
+ * Input is signalled: vser_rx_intr() kicks khvcd, which need not poll.
+ * A size that came while the tty was closed is in @hp->ws only:
+ * hvc_set_winsz() gives up without a tty, and hvc_open() does not apply
+ * it.  The tty is set when this runs, so apply it now (as upstream's
+ * notifier_add_vio() does).
+ */
 static int vser_hvc_notifier_add(struct hvc_struct *hp, int data)
 {
+	unsigned long flags;
+
+	spin_lock_irqsave(&hp->lock, flags);
 	hp->irq_requested = 1;
+	if (hp->ws.ws_col && hp->ws.ws_row)
+		__hvc_resize(hp, hp->ws);
+	spin_unlock_irqrestore(&hp->lock, flags);
 	return 0;
 }
 
