@@ -371,7 +371,8 @@ void vser_hvc_config_changed(struct vser_device *vsdev)
 	/* vser_hvc_del() runs after the port has left the table. */
 	spin_lock_irqsave(&vsdev->ports_lock, flags);
 	port = vsdev->ports[0];
-	con = port ? READ_ONCE(port->hvc) : NULL;
+	/* Pairs with the release in vser_hvc_add(): @hp, @size_work set. */
+	con = port ? smp_load_acquire(&port->hvc) : NULL;
 	if (con)
 		schedule_work(&con->size_work);
 	spin_unlock_irqrestore(&vsdev->ports_lock, flags);
@@ -436,7 +437,8 @@ int vser_hvc_add(struct vser_port *port)
 		return err;
 	}
 	con->hp = hp;
-	WRITE_ONCE(port->hvc, con);
+	/* Interrupt paths read @port->hvc without our locks: publish last. */
+	smp_store_release(&port->hvc, con);
 	dev_info(port->dev, "port %u is console hvc%d\n", port->id, hp->index);
 	/* Data that came before the console did. */
 	hvc_kick();

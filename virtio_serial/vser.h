@@ -278,7 +278,9 @@ struct vser_device {
  * @console:         a console port: its char device cannot be opened; it
  *                   is /dev/hvcN when @hvc is set (see hvc.c)
  * @hvc:             its hvc console, or NULL (set and cleared under the
- *                   device's ctrl_mutex; read anywhere with READ_ONCE())
+ *                   device's ctrl_mutex; set with smp_store_release() once
+ *                   complete, read elsewhere with smp_load_acquire(), or
+ *                   READ_ONCE() where only NULL is tested)
  * @announced:       PORT_READY sent since the last reset; read and
  *                   written only under the device's ctrl_mutex (control
  *                   work, port add, freeze)
