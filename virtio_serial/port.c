@@ -163,6 +163,7 @@ static struct vser_port *vser_port_alloc(struct vser_device *vsdev, u32 id)
 	spin_lock_init(&port->rx_lock);
 	spin_lock_init(&port->tx_lock);
 	INIT_LIST_HEAD(&port->rx_ready);
+	INIT_WORK(&port->rx_work, vser_rx_work);
 	mutex_init(&port->open_mutex);
 	mutex_init(&port->read_mutex);
 	mutex_init(&port->write_mutex);
@@ -241,6 +242,7 @@ static void vser_port_park(struct vser_port *port)
 	spin_lock_irq(&port->rx_lock);
 	port->in_vq = NULL;
 	spin_unlock_irq(&port->rx_lock);
+	vser_rx_stop(port);
 	for (i = 0; i < VSER_RX_BUFS; i++) {
 		buf = port->rx_bufs[i];
 		port->rx_bufs[i] = NULL;
@@ -290,6 +292,7 @@ static void vser_port_discard(struct vser_port *port)
 	spin_lock_irq(&port->rx_lock);
 	port->in_vq = NULL;
 	spin_unlock_irq(&port->rx_lock);
+	vser_rx_stop(port);
 	spin_lock_irq(&port->tx_lock);
 	port->out_vq = NULL;
 	spin_unlock_irq(&port->tx_lock);

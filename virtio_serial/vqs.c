@@ -137,6 +137,7 @@ void vser_rx_drain(struct vser_port *port)
 	port->in_vq = NULL;
 	INIT_LIST_HEAD(&port->rx_ready);
 	spin_unlock_irq(&port->rx_lock);
+	vser_rx_stop(port);
 
 	/* The device holds none of them now; nothing else looks at them. */
 	for (i = 0; i < VSER_RX_BUFS; i++) {
@@ -175,10 +176,14 @@ void vser_rx_discard(struct vser_port *port)
 
 /*
  * Move the buffers the device has filled to @rx_ready; data for a port
- * nobody has open is dropped, as the in-tree driver does.  Return: true
+ * nobody has open is dropped, as the in-tree driver does.  Takes at most
+ * *@budget buffers: empty ones (and all while the port is closed) go
+ * straight back to the device, and a device that completes them again at
+ * once would otherwise keep us here forever, in an interrupt handler.
+ * When the budget runs out the rest is left to @rx_work.  Return: true
  * if data was queued for readers.
  */
-static bool vser_rx_collect(struct vser_port *port)
+static bool vser_rx_collect(struct vser_port *port, unsigned int *budget)
 	__must_hold(&port->rx_lock)
 {
 	struct virtqueue *vq = port->in_vq;
@@ -186,7 +191,8 @@ static bool vser_rx_collect(struct vser_port *port)
 	struct vser_buf *buf;
 	unsigned int len;
 
-	while (vq && (buf = virtqueue_get_buf(vq, &len))) {
+	while (vq && *budget && (buf = virtqueue_get_buf(vq, &len))) {
+		(*budget)--;
 		if (len > VSER_RX_BUF_SIZE) {
 			dev_warn_ratelimited(&vq->vdev->dev,
 					     "port %u: used length %u exceeds the %lu-byte buffer; clamped\n",
@@ -211,6 +217,12 @@ static bool vser_rx_collect(struct vser_port *port)
 	}
 	if (kick)
 		virtqueue_kick(vq);
+	if (vq && !*budget) {
+		dev_warn_ratelimited(&vq->vdev->dev,
+				     "port %u: the device keeps completing receive buffers; deferred\n",
+				     port->id);
+		schedule_work(&port->rx_work);
+	}
 	return data;
 }
 
@@ -231,23 +243,67 @@ static bool vser_rx_collect(struct vser_port *port)
  * that may already be on its way for it then finds nothing new: a caller
  * that leaves such data unread sends the POLL_IN itself (@got).
  *
+ * Bounded like vser_rx_collect(), with one budget for the whole call: a
+ * device that completes a buffer each time the interrupt comes on gets
+ * the rest handled by @rx_work.
+ *
  * Return: true if @rx_ready holds data.
  */
 bool vser_rx_poll(struct vser_port *port, bool *got)
 	__must_hold(&port->rx_lock)
 {
-	while (list_empty(&port->rx_ready) && port->in_vq) {
-		if (vser_rx_collect(port)) {
+	unsigned int budget = VSER_RX_BUDGET;
+
+	while (list_empty(&port->rx_ready) && port->in_vq && budget) {
+		if (vser_rx_collect(port, &budget)) {
 			if (got)
 				*got = true;
 			break;
 		}
-		if (virtqueue_enable_cb(port->in_vq))
+		if (!budget || virtqueue_enable_cb(port->in_vq))
 			break;
 		/* Filled meanwhile: take it with the interrupt off. */
 		virtqueue_disable_cb(port->in_vq);
 	}
 	return !list_empty(&port->rx_ready);
+}
+
+/* Tell readers, the SIGIO owner and hvc that data was queued. */
+static void vser_rx_wake(struct vser_port *port)
+{
+	wake_up_interruptible(&port->waitq);
+	vser_port_notify(port, POLL_IN);
+	if (READ_ONCE(port->hvc))
+		vser_hvc_kick();
+}
+
+/**
+ * vser_rx_work() - carry on where a receive interrupt or poll stopped
+ * because its budget ran out.
+ * @work: &vser_port.rx_work; cancelled by vser_rx_stop() once the port
+ *        has lost its receive queue
+ */
+void vser_rx_work(struct work_struct *work)
+{
+	struct vser_port *port = container_of(work, struct vser_port, rx_work);
+	bool got = false;
+
+	spin_lock_irq(&port->rx_lock);
+	if (list_empty(&port->rx_ready))
+		vser_rx_poll(port, &got);
+	spin_unlock_irq(&port->rx_lock);
+	if (got)
+		vser_rx_wake(port);
+}
+
+/**
+ * vser_rx_stop() - wait for @rx_work once the port's receive queue is
+ * gone (@in_vq NULL): it then neither runs nor is queued again.
+ * @port: the port
+ */
+void vser_rx_stop(struct vser_port *port)
+{
+	cancel_work_sync(&port->rx_work);
 }
 
 /**
@@ -261,6 +317,7 @@ bool vser_rx_poll(struct vser_port *port, bool *got)
 void vser_rx_intr(struct virtqueue *vq)
 {
 	struct vser_device *vsdev = vq->vdev->priv;
+	unsigned int budget = VSER_RX_BUDGET;
 	struct vser_port *port;
 	unsigned long flags;
 	bool data = false;
@@ -277,17 +334,14 @@ void vser_rx_intr(struct virtqueue *vq)
 	}
 	spin_lock(&port->rx_lock);
 	if (port->in_vq == vq) {
-		data = vser_rx_collect(port);
-		if (!list_empty(&port->rx_ready))
+		data = vser_rx_collect(port, &budget);
+		/* Off while data waits, or while rx_work carries on. */
+		if (!list_empty(&port->rx_ready) || !budget)
 			virtqueue_disable_cb(vq);
 	}
 	spin_unlock(&port->rx_lock);
-	if (data) {
-		wake_up_interruptible(&port->waitq);
-		vser_port_notify(port, POLL_IN);
-		if (READ_ONCE(port->hvc))
-			vser_hvc_kick();
-	}
+	if (data)
+		vser_rx_wake(port);
 	spin_unlock_irqrestore(&vsdev->ports_lock, flags);
 }
 

@@ -31,6 +31,12 @@
  * the whole queue, also 128 with QEMU).
  */
 #define VSER_RX_BUFS		128
+/*
+ * Receive buffers one interrupt or poll takes off a queue at most (twice
+ * what a port has: a device that completes each buffer again as soon as
+ * it is given back cannot keep an interrupt handler busy for ever).
+ */
+#define VSER_RX_BUDGET		(2 * VSER_RX_BUFS)
 /* A long read gives buffers back to the device every so many. */
 #define VSER_RX_KICK_BATCH	16
 #define VSER_RX_BUF_SIZE	PAGE_SIZE
@@ -288,6 +294,8 @@ struct vser_device {
  * @rx_ready:        filled receive buffers, oldest first
  * @rx_bufs:         every receive buffer of the port (device ctrl_mutex)
  * @read_mutex:      serialises readers (held while copying to user)
+ * @rx_work:         carries on collecting when an interrupt or poll ran
+ *                   out of budget (%VSER_RX_BUDGET)
  * @tx_lock:         protects @out_vq, @tx, @tx_nslots, @tx_pages, @tx_full
  * @tx:              transmit slots, allocated while the port is open
  * @tx_nslots:       slots in use: at most the transmit queue's size
@@ -328,6 +336,7 @@ struct vser_port {
 	struct list_head rx_ready;
 	struct vser_buf *rx_bufs[VSER_RX_BUFS];
 	struct mutex read_mutex;	/* one reader at a time */
+	struct work_struct rx_work;
 
 	spinlock_t tx_lock;		/* @out_vq, @tx, @tx_full */
 	struct vser_txslot *tx;
@@ -415,6 +424,8 @@ int vser_rx_fill(struct vser_port *port);
 void vser_rx_drain(struct vser_port *port);
 void vser_rx_discard(struct vser_port *port);
 bool vser_rx_poll(struct vser_port *port, bool *got);
+void vser_rx_work(struct work_struct *work);
+void vser_rx_stop(struct vser_port *port);
 int vser_tx_alloc(struct vser_port *port);
 void vser_tx_free(struct vser_port *port);
 void vser_tx_slots_free(struct vser_txslot *tx);
