@@ -225,6 +225,7 @@ static size_t vser_hvc_send(struct vser_hvc *con, const u8 *buf,
 	if (!slot) {
 		con->stalled = true;
 		con->dropped++;
+		vser_stat_add(&port->stats.console_dropped, 1);
 		goto unlock;
 	}
 	page = page_address(slot->pages[0]);
@@ -232,8 +233,11 @@ static size_t vser_hvc_send(struct vser_hvc *con, const u8 *buf,
 	sg_init_one(&sg, page, count);
 	if (virtqueue_add_outbuf(port->out_vq, &sg, 1, slot, GFP_ATOMIC)) {
 		con->dropped++;
+		vser_stat_add(&port->stats.console_dropped, 1);
 		goto unlock;
 	}
+	vser_stat_add(&port->stats.bytes_out, count);
+	vser_stat_add(&port->stats.bufs_out, 1);
 	slot->busy = true;
 	virtqueue_kick(port->out_vq);
 	ret = count;

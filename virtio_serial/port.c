@@ -400,7 +400,6 @@ refuse:
 void vser_port_unplug(struct vser_port *port, bool reset)
 {
 	struct vser_device *vsdev = port->vsdev;
-	bool was_open;
 
 	spin_lock_irq(&vsdev->ports_lock);
 	vsdev->ports[port->id] = NULL;
@@ -411,11 +410,10 @@ void vser_port_unplug(struct vser_port *port, bool reset)
 	xa_erase_irq(&vser_devt_map, port->dev->devt);
 	spin_lock_irq(&port->lock);
 	port->unplugged = true;
-	was_open = port->guest_connected;
 	spin_unlock_irq(&port->lock);
 	wake_up_interruptible(&port->waitq);
-	if (was_open)
-		kill_fasync(&port->async, SIGIO, POLL_ERR);
+	/* Counted like any other SIGIO; sent only to a process with it open. */
+	vser_port_notify(port, POLL_ERR);
 
 	cancel_delayed_work_sync(&port->host_uevent);
 	vser_port_removed(port);

@@ -69,12 +69,13 @@
 #define VSER_CON_MAX_DIM	4096
 
 /*
- * Add to a statistics counter: only ever under the lock that the counter's
- * comment names, read without it (debugfs) with READ_ONCE().
+ * Add to a statistics counter.  Writers of one counter hold the lock its
+ * comment names; debugfs reads without it, and an atomic64_t cannot be
+ * seen half-written even where a u64 can (32-bit).
  */
-static inline void vser_stat_add(u64 *counter, u64 n)
+static inline void vser_stat_add(atomic64_t *counter, u64 n)
 {
-	WRITE_ONCE(*counter, *counter + n);
+	atomic64_add(n, counter);
 }
 
 /* struct class is const from 6.4 on (detected by Kbuild). */
@@ -165,21 +166,25 @@ struct vser_parked {
  * @bufs_discarded:  buffers dropped likewise (rx_lock)
  * @truncated:       buffers whose used length exceeded the buffer and
  *                   was clamped (rx_lock)
- * @bytes_out:       bytes handed to the device (tx_lock)
+ * @bytes_out:       bytes handed to the device, console output included
+ *                   (tx_lock)
  * @bufs_out:        buffers handed to the device (tx_lock)
  * @queue_full:      times a writer or poller found every transmit slot
  *                   in flight (tx_lock)
- * @sigio:           SIGIOs sent to the opener (any context: atomic)
+ * @console_dropped: console output (hvc put_chars calls) that found no
+ *                   room and was dropped or retried later (tx_lock)
+ * @sigio:           SIGIOs sent to the opener (any context)
  */
 struct vser_port_stats {
-	u64 bytes_in;
-	u64 bufs_in;
-	u64 bytes_discarded;
-	u64 bufs_discarded;
-	u64 truncated;
-	u64 bytes_out;
-	u64 bufs_out;
-	u64 queue_full;
+	atomic64_t bytes_in;
+	atomic64_t bufs_in;
+	atomic64_t bytes_discarded;
+	atomic64_t bufs_discarded;
+	atomic64_t truncated;
+	atomic64_t bytes_out;
+	atomic64_t bufs_out;
+	atomic64_t queue_full;
+	atomic64_t console_dropped;
 	atomic64_t sigio;
 };
 
@@ -193,9 +198,9 @@ struct vser_port_stats {
  *            the send timeout (atomic)
  */
 struct vser_ctrl_stats {
-	u64 received;
-	u64 rejected;
-	u64 sent;
+	atomic64_t received;
+	atomic64_t rejected;
+	atomic64_t sent;
 	atomic64_t failed;
 };
 

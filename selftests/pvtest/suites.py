@@ -45,12 +45,14 @@ def _serial_machine():
 
 
 def _rx_machine():
-    """As _serial_machine(), with an interrupt vector per queue on the
-    first controller (10 queues and the config vector): with the default
-    two vectors, any queue's interrupt runs every queue's callback, which
-    hides a receive interrupt left off."""
+    """As _serial_machine(), with a virtconsole on port 0 and an interrupt
+    vector per queue on the first controller (10 queues and the config
+    vector): with the default two vectors, any queue's interrupt runs
+    every queue's callback, which hides a receive interrupt left off."""
     machine = _serial_machine()
     machine.controllers[0].extra = 'vectors=11'
+    machine.controllers[0].ports.insert(
+        0, Port('c0', 'org.pvguest.console.0', nr=0, console=True))
     return machine
 
 
@@ -118,9 +120,10 @@ SUITES = [
     # The receive side at its edges: a port plugged in again must not
     # hand the old port's data to its opener; no POLL_IN lost to a
     # reader that drains after each one.
+    # A console's output counted in its port's statistics.
     Suite('virtio_serial.rx',
           ['load:virtio_serial', 'ksft:vser_rx_test',
-           'unload:virtio_serial'],
+           'ksft:vser_constats_test', 'unload:virtio_serial'],
           machine=_rx_machine(), module='virtio_serial'),
     # 31 ports and two controllers, then the same after a module unload
     # and reload.

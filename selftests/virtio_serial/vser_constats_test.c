@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * virtio_serial statistics of a console port: what /dev/hvcN writes is
+ * counted in the port's bytes_out and buffers_out like any port's
+ * output, and console_dropped is listed.  The machine (suite
+ * virtio_serial.rx in selftests/pvtest/suites.py) has one console, a
+ * virtconsole "c0" on port 0 of the first controller, so it is the only
+ * /dev/hvcN and the only port numbered 0.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "hostctl.h"
+
+#define DEBUGFS "/sys/kernel/debug/virtio_serial"
+
+static char reply[8192];
+
+/* The debugfs file of the port numbered 0 (vport<dev>p0), or -1. */
+static int stats_path_p0(char *out, size_t len)
+{
+	DIR *top, *dev;
+	struct dirent *d, *f;
+	char sub[512];
+	int ret = -1;
+	size_t n;
+
+	top = opendir(DEBUGFS);
+	if (!top)
+		return -1;
+	while (ret && (d = readdir(top))) {
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(sub, sizeof(sub), DEBUGFS "/%s", d->d_name);
+		dev = opendir(sub);
+		if (!dev)
+			continue;
+		while (ret && (f = readdir(dev))) {
+			n = strlen(f->d_name);
+			if (!strncmp(f->d_name, "vport", 5) && n > 2 &&
+			    !strcmp(f->d_name + n - 2, "p0")) {
+				snprintf(out, len, "%s/%s", sub, f->d_name);
+				ret = 0;
+			}
+		}
+		closedir(dev);
+	}
+	closedir(top);
+	return ret;
+}
+
+/* Counter @name in the stats file @path, or -1. */
+static long long stat_get(const char *path, const char *name)
+{
+	char line[128], key[64];
+	long long v, ret = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %lld", key, &v) == 2 &&
+		    !strcmp(key, name))
+			ret = v;
+	fclose(f);
+	return ret;
+}
+
+TEST(console_output_counted)
+{
+	static const char msg[] = "pvguest-constats-0123456789abcdef\r\n";
+	long long out0, bufs0;
+	char path[1024];
+	struct termios t;
+	int fd, i;
+
+	for (i = 0; i < 100 && stats_path_p0(path, sizeof(path)); i++)
+		usleep(100000);
+	ASSERT_EQ(0, stats_path_p0(path, sizeof(path)));
+	EXPECT_LE(0, stat_get(path, "console_dropped"));
+	ASSERT_EQ(0, hostctl(reply, sizeof(reply), "connect c0"));
+
+	for (i = 0; i < 100; i++) {
+		fd = open("/dev/hvc0", O_RDWR | O_NOCTTY);
+		if (fd >= 0)
+			break;
+		usleep(100000);
+	}
+	ASSERT_LE(0, fd);
+	if (tcgetattr(fd, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	out0 = stat_get(path, "bytes_out");
+	bufs0 = stat_get(path, "buffers_out");
+	ASSERT_LE(0, out0);
+	for (i = 0; i < 20; i++)
+		ASSERT_EQ(sizeof(msg) - 1, write(fd, msg, sizeof(msg) - 1));
+	tcdrain(fd);
+	/* The host takes it all: nothing was dropped. */
+	EXPECT_EQ(0, hostctl(reply, sizeof(reply), "recv c0 4096 3000"));
+	usleep(300000);
+	EXPECT_LE(out0 + 20 * (long long)(sizeof(msg) - 1),
+		  stat_get(path, "bytes_out"));
+	EXPECT_LT(bufs0, stat_get(path, "buffers_out"));
+	close(fd);
+	hostctl(reply, sizeof(reply), "disconnect c0");
+}
+
+TEST_HARNESS_MAIN
