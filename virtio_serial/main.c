@@ -252,7 +252,10 @@ static int vser_restore(struct virtio_device *vdev)
 		if (vsdev->ports[id])
 			vser_port_thaw(vsdev->ports[id]);
 	mutex_unlock(&vsdev->ctrl_mutex);
-	/* The device announces its ports again; see vser_ctrl_port_add(). */
+	/*
+	 * The device announces its ports again: PORT_ADD of a port kept
+	 * across the reset is answered by vser_ctrl_reannounce().
+	 */
 	return vser_ctrl_start(vsdev);
 }
 #endif

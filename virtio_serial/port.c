@@ -519,9 +519,10 @@ void vser_port_set_host(struct vser_port *port, bool connected)
  * @port: the port; the caller holds the device's ctrl_mutex
  *
  * Its char device can no longer be opened (as upstream); it becomes an
- * hvc terminal when the kernel has hvc (CONFIG_HVC_DRIVER), and is
- * refused with a warning otherwise.  The device gets PORT_OPEN(1) either
- * way, as VIRTIO 5.3.6.2 asks.
+ * hvc terminal when the driver was built with hvc support
+ * (CONFIG_VIRTIO_SERIAL_PV_CONSOLE in tree, CONFIG_HVC_DRIVER out of
+ * tree), and is refused with a warning otherwise.  The device gets
+ * PORT_OPEN(1) either way, as VIRTIO 5.3.6.2 asks.
  *
  * A port a guest process has open stays a data port: hvc and the reader
  * would take the same buffers.  open_mutex orders this against open()
@@ -553,7 +554,7 @@ int vser_port_make_console(struct vser_port *port)
 	err = vser_hvc_add(port);
 	mutex_unlock(&port->open_mutex);
 	if (err == -EOPNOTSUPP)
-		dev_warn(port->dev, "port %u is a console port, but this kernel has no hvc (CONFIG_HVC_DRIVER): port refused\n",
+		dev_warn(port->dev, "port %u is a console port, but this driver was built without hvc (CONFIG_VIRTIO_SERIAL_PV_CONSOLE, CONFIG_HVC_DRIVER): port refused\n",
 			 port->id);
 	else if (err)
 		dev_warn(port->dev, "port %u: console not registered with hvc: %d; port refused\n",

@@ -5,7 +5,8 @@
  * Receive side: each port keeps %VSER_RX_BUFS page-sized buffers on its
  * receive queue.  Filled buffers move to the port's rx_ready list, and a
  * read drains as many of them as its user buffer holds, giving each one
- * back to the device as soon as it is empty (one notification per read).
+ * back to the device as soon as it is empty (a notification every
+ * %VSER_RX_KICK_BATCH buffers, and one when the list runs empty).
  *
  * Transmit side: an open port owns %VSER_TX_SLOTS preallocated slots of
  * %VSER_TX_SLOT_SIZE bytes.  A write copies user data straight into free

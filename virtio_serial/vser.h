@@ -343,7 +343,7 @@ struct vser_port {
 	struct mutex read_mutex;	/* one reader at a time */
 	struct work_struct rx_work;
 
-	spinlock_t tx_lock;		/* @out_vq, @tx, @tx_full */
+	spinlock_t tx_lock;		/* @out_vq, @tx and @tx_* */
 	struct vser_txslot *tx;
 	unsigned int tx_nslots;
 	unsigned int tx_pages;
