@@ -68,7 +68,7 @@ static int vser_open(struct inode *inode, struct file *file)
 	err = vser_open_check(port);
 	if (err)
 		goto put_port;
-	err = vser_tx_alloc(port);
+	err = vser_tx_alloc(port, false);
 	if (err)
 		goto put_port;
 	/*
@@ -117,6 +117,10 @@ static int vser_release(struct inode *inode, struct file *file)
 		mutex_lock(&port->read_mutex);
 		vser_rx_discard(port);
 		mutex_unlock(&port->read_mutex);
+		/* 1 MiB per port: not kept for ports nobody has open. */
+		mutex_lock(&port->write_mutex);
+		vser_tx_release(port);
+		mutex_unlock(&port->write_mutex);
 		vser_ctrl_send(port->vsdev, port->id,
 			       VIRTIO_CONSOLE_PORT_OPEN, 0);
 	}

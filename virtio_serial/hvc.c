@@ -31,7 +31,7 @@
  *   queue is written byte by byte to the emerg_wr config field when the
  *   device offers VIRTIO_CONSOLE_F_EMERG_WRITE.
  *
- * put_chars uses the port's transmit slots (one page of each) and
+ * put_chars uses the port's transmit slots (one page each) and
  * get_chars the port's receive buffers; a console port is never open as
  * a data port (vser_port_make_console() and open() exclude each other),
  * so the file interface does not touch them.
@@ -400,16 +400,17 @@ int vser_hvc_add(struct vser_port *port)
 
 	if (port->hvc)
 		return 0;
-	err = vser_tx_alloc(port);
+	err = vser_tx_alloc(port, true);
 	if (err)
 		return err;
+	err = -ENOMEM;
 	con = kzalloc(sizeof(*con), GFP_KERNEL);
 	if (!con)
-		return -ENOMEM;
+		goto free_tx;
 	id = ida_alloc_min(&vser_hvc_ida, 1, GFP_KERNEL);
 	if (id < 0) {
-		kfree(con);
-		return id;
+		err = id;
+		goto free_con;
 	}
 	con->vtermno = id;
 	con->port = port;
@@ -437,8 +438,7 @@ int vser_hvc_add(struct vser_port *port)
 		port->guest_connected = false;
 		spin_unlock_irq(&port->lock);
 		ida_free(&vser_hvc_ida, con->vtermno);
-		kfree(con);
-		return err;
+		goto free_con;
 	}
 	con->hp = hp;
 	/* Interrupt paths read @port->hvc without our locks: publish last. */
@@ -449,6 +449,13 @@ int vser_hvc_add(struct vser_port *port)
 	if (!port->vsdev->multiport)
 		vser_hvc_config_changed(port->vsdev);
 	return 0;
+
+free_con:
+	kfree(con);
+free_tx:
+	/* A refused console is never written to: nothing is in flight. */
+	vser_tx_release(port);
+	return err;
 }
 
 /**

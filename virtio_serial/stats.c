@@ -25,6 +25,25 @@
 
 static struct dentry *vser_debugfs_root;
 
+/* Bytes of transmit slot memory the port holds. */
+static unsigned long vser_tx_memory(struct vser_port *port)
+{
+	unsigned long bytes = 0;
+	unsigned int i, j;
+
+	spin_lock_irq(&port->tx_lock);
+	for (i = 0; port->tx && i < VSER_TX_SLOTS; i++) {
+		if (port->tx[i].contig) {
+			bytes += VSER_TX_SLOT_SIZE;
+			continue;
+		}
+		for (j = 0; j < VSER_TX_SLOT_PAGES; j++)
+			bytes += port->tx[i].pages[j] ? PAGE_SIZE : 0;
+	}
+	spin_unlock_irq(&port->tx_lock);
+	return bytes;
+}
+
 static int vser_port_stats_show(struct seq_file *m, void *unused)
 {
 	struct vser_port *port = m->private;
@@ -50,6 +69,7 @@ static int vser_port_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "console_dropped %lld\n",
 		   atomic64_read(&st->console_dropped));
 	seq_printf(m, "sigio %lld\n", atomic64_read(&st->sigio));
+	seq_printf(m, "tx_memory %lu\n", vser_tx_memory(port));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vser_port_stats);

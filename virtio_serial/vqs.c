@@ -8,12 +8,12 @@
  * back to the device as soon as it is empty (a notification every
  * %VSER_RX_KICK_BATCH buffers, and one when the list runs empty).
  *
- * Transmit side: an open port owns %VSER_TX_SLOTS preallocated slots of
- * %VSER_TX_SLOT_SIZE bytes.  A write copies user data straight into free
- * slots and hands each slot to the device as one buffer: no allocation
- * per write, one notification per write call.  Transmit interrupts stay
- * off while nobody waits for room; writers reclaim finished slots
- * themselves.
+ * Transmit side: an open port owns %VSER_TX_SLOTS slots of
+ * %VSER_TX_SLOT_SIZE bytes, allocated at open and freed at close.  A
+ * write copies user data straight into free slots and hands each slot to
+ * the device as one buffer: no allocation per write, one notification
+ * per write call.  Transmit interrupts stay off while nobody waits for
+ * room; writers reclaim finished slots themselves.
  */
 #include <linux/slab.h>
 #include <linux/virtio_config.h>
@@ -370,15 +370,20 @@ void vser_tx_slots_free(struct vser_txslot *tx)
 }
 
 /**
- * vser_tx_alloc() - give an opening port its transmit slots.
- * @port: the port; slots stay until the port is freed
+ * vser_tx_alloc() - give a port its transmit slots, if it has none.
+ * @port:  the port
+ * @small: one page per slot: for a console, whose writes (hvc
+ *         put_chars) never take more than a page
+ *
+ * A data port gets its slots at open and gives them back at close
+ * (vser_tx_release()); a console keeps its own while it is one.
  *
  * Return: 0 or -ENOMEM.
  */
-int vser_tx_alloc(struct vser_port *port)
+int vser_tx_alloc(struct vser_port *port, bool small)
 {
+	unsigned int i, j, pages = small ? 1 : VSER_TX_SLOT_PAGES;
 	struct vser_txslot *tx;
-	unsigned int i, j;
 
 	if (READ_ONCE(port->tx))
 		return 0;
@@ -387,13 +392,15 @@ int vser_tx_alloc(struct vser_port *port)
 		return -ENOMEM;
 	for (i = 0; i < VSER_TX_SLOTS; i++) {
 		/* One block if memory is not too fragmented for it. */
-		tx[i].pages[0] = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
-					     __GFP_NORETRY, VSER_TX_SLOT_ORDER);
+		if (!small)
+			tx[i].pages[0] = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
+						     __GFP_NORETRY,
+						     VSER_TX_SLOT_ORDER);
 		if (tx[i].pages[0]) {
 			tx[i].contig = true;
 			continue;
 		}
-		for (j = 0; j < VSER_TX_SLOT_PAGES; j++) {
+		for (j = 0; j < pages; j++) {
 			tx[i].pages[j] = alloc_page(GFP_KERNEL);
 			if (!tx[i].pages[j])
 				goto free_slots;
@@ -412,6 +419,31 @@ int vser_tx_alloc(struct vser_port *port)
 free_slots:
 	vser_tx_slots_free(tx);
 	return -ENOMEM;
+}
+
+/**
+ * vser_tx_release() - free a port's transmit slots once nothing writes
+ * with them, if the device has given every one back; slots still in
+ * flight stay until the next call or until the port is freed.
+ * @port: the port: closed (the caller holds its write_mutex), or a
+ *        console that did not become an hvc terminal
+ */
+void vser_tx_release(struct vser_port *port)
+{
+	struct vser_txslot *tx = NULL;
+	unsigned int i;
+
+	spin_lock_irq(&port->tx_lock);
+	vser_tx_reclaim(port);
+	for (i = 0; port->tx && i < VSER_TX_SLOTS; i++)
+		if (port->tx[i].busy)
+			break;
+	if (port->tx && i == VSER_TX_SLOTS) {
+		tx = port->tx;
+		port->tx = NULL;
+	}
+	spin_unlock_irq(&port->tx_lock);
+	vser_tx_slots_free(tx);
 }
 
 /**

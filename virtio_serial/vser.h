@@ -302,7 +302,9 @@ struct vser_device {
  * @rx_work:         carries on collecting when an interrupt or poll ran
  *                   out of budget (%VSER_RX_BUDGET)
  * @tx_lock:         protects @out_vq, @tx, @tx_nslots, @tx_pages, @tx_full
- * @tx:              transmit slots, allocated while the port is open
+ * @tx:              transmit slots: a data port's from open to close (or
+ *                   until the device returns them), a console's while it
+ *                   is an hvc terminal
  * @tx_nslots:       slots in use: at most the transmit queue's size
  * @tx_pages:        pages per slot: at most the transmit queue's size,
  *                   so that a slot fits without indirect descriptors
@@ -431,7 +433,8 @@ void vser_rx_discard(struct vser_port *port);
 bool vser_rx_poll(struct vser_port *port, bool *got);
 void vser_rx_work(struct work_struct *work);
 void vser_rx_stop(struct vser_port *port);
-int vser_tx_alloc(struct vser_port *port);
+int vser_tx_alloc(struct vser_port *port, bool small);
+void vser_tx_release(struct vser_port *port);
 void vser_tx_free(struct vser_port *port);
 void vser_tx_slots_free(struct vser_txslot *tx);
 void vser_tx_set_queue(struct vser_port *port, struct virtqueue *vq);

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * virtio_serial statistics of a console port: what /dev/hvcN writes is
- * counted in the port's bytes_out and buffers_out like any port's
- * output, and console_dropped is listed.  The machine (suite
- * virtio_serial.rx in selftests/pvtest/suites.py) has one console, a
- * virtconsole "c0" on port 0 of the first controller, so it is the only
- * /dev/hvcN and the only port numbered 0.
+ * virtio_serial statistics and transmit memory of ports:
+ *
+ * - what /dev/hvcN writes is counted in the console port's bytes_out and
+ *   buffers_out like any port's output, and console_dropped is listed;
+ * - a data port holds its transmit slots (1 MiB) only while open, and a
+ *   console port's slots are a page each (tx_memory in debugfs).
+ *
+ * The machine (suite virtio_serial.rx in selftests/pvtest/suites.py) has
+ * one console, a virtconsole "c0" on port 0 of the first controller, so
+ * it is the only /dev/hvcN and the only port numbered 0.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -22,8 +26,8 @@
 
 static char reply[8192];
 
-/* The debugfs file of the port numbered 0 (vport<dev>p0), or -1. */
-static int stats_path_p0(char *out, size_t len)
+/* The debugfs file of the port whose vport name ends in @suffix, or -1. */
+static int stats_path_suffix(const char *suffix, char *out, size_t len)
 {
 	DIR *top, *dev;
 	struct dirent *d, *f;
@@ -43,8 +47,9 @@ static int stats_path_p0(char *out, size_t len)
 			continue;
 		while (ret && (f = readdir(dev))) {
 			n = strlen(f->d_name);
-			if (!strncmp(f->d_name, "vport", 5) && n > 2 &&
-			    !strcmp(f->d_name + n - 2, "p0")) {
+			if (!strncmp(f->d_name, "vport", 5) &&
+			    n >= strlen(suffix) &&
+			    !strcmp(f->d_name + n - strlen(suffix), suffix)) {
 				snprintf(out, len, "%s/%s", sub, f->d_name);
 				ret = 0;
 			}
@@ -53,6 +58,12 @@ static int stats_path_p0(char *out, size_t len)
 	}
 	closedir(top);
 	return ret;
+}
+
+/* The debugfs file of the port numbered 0 (vport<dev>p0), or -1. */
+static int stats_path_p0(char *out, size_t len)
+{
+	return stats_path_suffix("p0", out, len);
 }
 
 /* Counter @name in the stats file @path, or -1. */
@@ -111,6 +122,51 @@ TEST(console_output_counted)
 	EXPECT_LT(bufs0, stat_get(path, "buffers_out"));
 	close(fd);
 	hostctl(reply, sizeof(reply), "disconnect c0");
+}
+
+/* A console writes at most a page at a time: its slots are a page each. */
+TEST(console_tx_memory_small)
+{
+	long long page = sysconf(_SC_PAGESIZE);
+	char path[1024];
+	int i;
+
+	for (i = 0; i < 100 && stats_path_p0(path, sizeof(path)); i++)
+		usleep(100000);
+	ASSERT_EQ(0, stats_path_p0(path, sizeof(path)));
+	/* VSER_TX_SLOTS slots of one page. */
+	EXPECT_EQ(16 * page, stat_get(path, "tx_memory"));
+}
+
+/* A data port holds its transmit slots from open to close only. */
+TEST(tx_memory_freed_at_close)
+{
+	char link[256], path[1024], *vport;
+	ssize_t n;
+	int fd;
+
+	ASSERT_EQ(0, wait_path("/dev/virtio-ports/org.pvguest.test.0", 1,
+			       20000));
+	n = readlink("/dev/virtio-ports/org.pvguest.test.0", link,
+		     sizeof(link) - 1);
+	ASSERT_LT(0, n);
+	link[n] = '\0';
+	vport = strrchr(link, '/') ? strrchr(link, '/') + 1 : link;
+	ASSERT_EQ(0, stats_path_suffix(vport, path, sizeof(path)))
+		TH_LOG("no stats file for %s", vport);
+	EXPECT_EQ(0, stat_get(path, "tx_memory"));
+	fd = open("/dev/virtio-ports/org.pvguest.test.0", O_RDWR);
+	ASSERT_LE(0, fd);
+	/* VSER_TX_SLOTS slots of 64 KiB. */
+	EXPECT_EQ(1 << 20, stat_get(path, "tx_memory"));
+	close(fd);
+	EXPECT_EQ(0, stat_get(path, "tx_memory"));
+	/* And again on the next open. */
+	fd = open("/dev/virtio-ports/org.pvguest.test.0", O_RDWR);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(1 << 20, stat_get(path, "tx_memory"));
+	close(fd);
+	EXPECT_EQ(0, stat_get(path, "tx_memory"));
 }
 
 TEST_HARNESS_MAIN
