@@ -23,7 +23,7 @@
  *   hvc polls again on its timer (0 would mean no input, and khvcd
  *   would sleep until the next receive interrupt, which stays off
  *   while data waits);
- * - put_chars never waits for the host for more than
+ * - put_chars never waits for a free slot for more than
  *   %VSER_HVC_TX_WAIT_US, and not at all again until the host has
  *   consumed a buffer: output the host does not take is dropped and
  *   counted (upstream spins until the host takes it);
@@ -31,7 +31,8 @@
  *   queue is written byte by byte to the emerg_wr config field when the
  *   device offers VIRTIO_CONSOLE_F_EMERG_WRITE.
  *
- * put_chars uses the port's transmit slots (one page each) and
+ * put_chars stages output in the port's transmit slots (one page each,
+ * see vser_hvc_send()) and
  * get_chars the port's receive buffers; a console port is never open as
  * a data port (vser_port_make_console() and open() exclude each other),
  * so the file interface does not touch them.
@@ -62,6 +63,9 @@
  * @emerg:     the device negotiated VIRTIO_CONSOLE_F_EMERG_WRITE
  * @stalled:   a put_chars found no slot in time: the next ones do not
  *             wait until a slot comes back (port tx_lock)
+ * @stage:     the slot put_chars is filling, not yet given to the
+ *             device, or NULL (port tx_lock)
+ * @staged:    bytes in @stage
  * @dropped:   put_chars calls that found no room, so the caller dropped
  *             or retried (port tx_lock)
  * @size_work: reads the size from the config space (single-port mode)
@@ -73,6 +77,8 @@ struct vser_hvc {
 	u32 vtermno;
 	bool emerg;
 	bool stalled;
+	struct vser_txslot *stage;
+	size_t staged;
 	unsigned long dropped;
 	struct work_struct size_work;
 };
@@ -193,57 +199,173 @@ static struct vser_txslot *vser_hvc_slot(struct vser_port *port)
 	return NULL;
 }
 
+/* Whether the device holds none of our slots; the caller holds tx_lock. */
+static bool vser_hvc_device_idle(struct vser_hvc *con)
+{
+	struct vser_port *port = con->port;
+	unsigned int i;
+
+	for (i = 0; i < port->tx_nslots; i++)
+		if (port->tx[i].busy && &port->tx[i] != con->stage)
+			return false;
+	return true;
+}
+
+/* Give the staged slot to the device; the caller holds tx_lock. */
+static void vser_hvc_push(struct vser_hvc *con)
+{
+	struct vser_port *port = con->port;
+	struct vser_txslot *slot = con->stage;
+	struct scatterlist sg;
+
+	if (!slot)
+		return;
+	con->stage = NULL;
+	if (!con->staged) {
+		slot->busy = false;
+		return;
+	}
+	sg_init_one(&sg, page_address(slot->pages[0]), con->staged);
+	if (!port->out_vq ||
+	    virtqueue_add_outbuf(port->out_vq, &sg, 1, slot, GFP_ATOMIC)) {
+		slot->busy = false;
+		con->dropped++;
+		vser_stat_add(&port->stats.console_dropped, 1);
+		return;
+	}
+	vser_stat_add(&port->stats.bytes_out, con->staged);
+	vser_stat_add(&port->stats.bufs_out, 1);
+	virtqueue_kick(port->out_vq);
+}
+
 /*
- * Queue @buf on the port's transmit queue.  Return: bytes queued, or 0
- * when there was no room (or no queue: frozen, unplugged).
+ * Take a slot to stage output in, waiting for one at most
+ * %VSER_HVC_TX_WAIT_US, and not at all while stalled.  The caller holds
+ * tx_lock.  Return: false if there was none.
+ */
+static bool vser_hvc_stage(struct vser_hvc *con)
+{
+	struct vser_port *port = con->port;
+	struct vser_txslot *slot;
+	unsigned int us = 0;
+
+	for (;;) {
+		slot = vser_hvc_slot(port);
+		if (slot || con->stalled || us++ >= VSER_HVC_TX_WAIT_US)
+			break;
+		udelay(1);
+		if (vser_tx_reclaim(port))
+			con->stalled = false;
+	}
+	if (!slot) {
+		con->stalled = true;
+		return false;
+	}
+	slot->busy = true;
+	con->stage = slot;
+	con->staged = 0;
+	return true;
+}
+
+/*
+ * Append @buf to the staged slot.  hvc's console path hands us at most
+ * 16 bytes per call: a slot and a notification each would fill the queue
+ * after a few hundred bytes.  So output is staged, and the stage goes to
+ * the device at once only when the device holds nothing of ours (no
+ * delay for a lone write) or the page is full; else when the device
+ * gives a buffer back (the transmit interrupt, turned on here), or on
+ * hvc's flush, which its console path calls after each message.
+ * Return: bytes taken, or 0 when there was no room (or no queue: frozen,
+ * unplugged).
  */
 static size_t vser_hvc_send(struct vser_hvc *con, const u8 *buf,
 			    size_t count)
 {
 	struct vser_port *port = con->port;
-	struct vser_txslot *slot = NULL;
-	struct scatterlist sg;
 	unsigned int us = 0;
 	size_t ret = 0;
-	void *page;
 
-	count = min_t(size_t, count, PAGE_SIZE);
 	while (!spin_trylock(&port->tx_lock))
 		if (!vser_hvc_lock_wait(&us))
 			return 0;
 	if (!port->out_vq || !port->tx)
 		goto unlock;
-	us = 0;
-	for (;;) {
-		if (vser_tx_reclaim(port))
-			con->stalled = false;
-		slot = vser_hvc_slot(port);
-		if (slot || con->stalled || us++ >= VSER_HVC_TX_WAIT_US)
-			break;
-		udelay(1);
-	}
-	if (!slot) {
-		con->stalled = true;
+	if (vser_tx_reclaim(port))
+		con->stalled = false;
+	if (!con->stage && !vser_hvc_stage(con)) {
 		con->dropped++;
 		vser_stat_add(&port->stats.console_dropped, 1);
 		goto unlock;
 	}
-	page = page_address(slot->pages[0]);
-	memcpy(page, buf, count);
-	sg_init_one(&sg, page, count);
-	if (virtqueue_add_outbuf(port->out_vq, &sg, 1, slot, GFP_ATOMIC)) {
-		con->dropped++;
-		vser_stat_add(&port->stats.console_dropped, 1);
-		goto unlock;
+	ret = min_t(size_t, count, PAGE_SIZE - con->staged);
+	memcpy(page_address(con->stage->pages[0]) + con->staged, buf, ret);
+	con->staged += ret;
+	if (con->staged == PAGE_SIZE || vser_hvc_device_idle(con)) {
+		vser_hvc_push(con);
+	} else if (!virtqueue_enable_cb(port->out_vq)) {
+		/* Buffers came back meanwhile: no interrupt for those. */
+		virtqueue_disable_cb(port->out_vq);
+		vser_tx_reclaim(port);
+		vser_hvc_push(con);
 	}
-	vser_stat_add(&port->stats.bytes_out, count);
-	vser_stat_add(&port->stats.bufs_out, 1);
-	slot->busy = true;
-	virtqueue_kick(port->out_vq);
-	ret = count;
 unlock:
 	spin_unlock(&port->tx_lock);
 	return ret;
+}
+
+/**
+ * vser_hvc_tx_done() - the device gave transmit buffers back, or may have
+ * (they were reclaimed): send what a console port has staged.
+ * @port: the port; the caller holds its tx_lock
+ */
+void vser_hvc_tx_done(struct vser_port *port)
+{
+	/* Pairs with the release in vser_hvc_add(). */
+	struct vser_hvc *con = smp_load_acquire(&port->hvc);
+
+	if (con)
+		vser_hvc_push(con);
+}
+
+/**
+ * vser_hvc_tx_reset() - the port's slots were all taken back (freeze):
+ * drop what a console port has staged.
+ * @port: the port; the caller holds its tx_lock
+ */
+void vser_hvc_tx_reset(struct vser_port *port)
+{
+	struct vser_hvc *con = port->hvc;
+
+	if (con)
+		con->stage = NULL;
+}
+
+/* Send what @con has staged, if tx_lock can be had. */
+static void vser_hvc_flush_con(struct vser_hvc *con)
+{
+	unsigned int us = 0;
+
+	while (!spin_trylock(&con->port->tx_lock))
+		if (!vser_hvc_lock_wait(&us))
+			return;
+	vser_hvc_push(con);
+	spin_unlock(&con->port->tx_lock);
+}
+
+/* hvc's flush: its console path calls it after each message. */
+static int vser_hvc_flush(u32 vtermno, bool wait)
+{
+	struct vser_hvc *con;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	rcu_read_lock();
+	con = vser_hvc_find(vtermno);
+	if (con)
+		vser_hvc_flush_con(con);
+	rcu_read_unlock();
+	local_irq_restore(flags);
+	return 0;
 }
 
 /*
@@ -321,6 +443,7 @@ static void vser_hvc_notifier_del(struct hvc_struct *hp, int data)
 static const struct hv_ops vser_hv_ops = {
 	.get_chars = vser_hvc_get_chars,
 	.put_chars = vser_hvc_put_chars,
+	.flush = vser_hvc_flush,
 	.notifier_add = vser_hvc_notifier_add,
 	.notifier_del = vser_hvc_notifier_del,
 	.notifier_hangup = vser_hvc_notifier_del,

@@ -65,6 +65,7 @@ static void vser_port_freeze(struct vser_port *port)
 	port->out_vq = NULL;
 	for (i = 0; port->tx && i < VSER_TX_SLOTS; i++)
 		port->tx[i].busy = false;
+	vser_hvc_tx_reset(port);
 	spin_unlock_irq(&port->tx_lock);
 	mutex_unlock(&port->write_mutex);
 	port->announced = false;

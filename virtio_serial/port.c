@@ -507,6 +507,7 @@ void vser_port_set_host(struct vser_port *port, bool connected)
 	/* A host that went away may have returned our transmit slots. */
 	spin_lock_irq(&port->tx_lock);
 	vser_tx_reclaim(port);
+	vser_hvc_tx_done(port);
 	spin_unlock_irq(&port->tx_lock);
 
 	wake_up_interruptible(&port->waitq);

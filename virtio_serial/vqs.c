@@ -501,7 +501,7 @@ bool vser_tx_reclaim(struct vser_port *port)
 
 /**
  * vser_tx_intr() - transmit queue callback, enabled only while a writer
- * or a poller waits for room.
+ * or a poller waits for room, or a console has output staged.
  * @vq: a port's transmit queue
  */
 void vser_tx_intr(struct virtqueue *vq)
@@ -525,6 +525,8 @@ void vser_tx_intr(struct virtqueue *vq)
 			port->tx_full = false;
 			room = true;
 		}
+		/* A console waits for this to send what it staged. */
+		vser_hvc_tx_done(port);
 	}
 	spin_unlock(&port->tx_lock);
 	wake_up_interruptible(&port->waitq);

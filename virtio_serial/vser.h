@@ -454,6 +454,8 @@ void vser_hvc_del(struct vser_port *port);
 void vser_hvc_resize(struct vser_port *port, u16 cols, u16 rows);
 void vser_hvc_config_changed(struct vser_device *vsdev);
 void vser_hvc_kick(void);
+void vser_hvc_tx_done(struct vser_port *port);
+void vser_hvc_tx_reset(struct vser_port *port);
 #else
 static inline int vser_hvc_add(struct vser_port *port)
 {
@@ -474,6 +476,14 @@ static inline void vser_hvc_config_changed(struct vser_device *vsdev)
 }
 
 static inline void vser_hvc_kick(void)
+{
+}
+
+static inline void vser_hvc_tx_done(struct vser_port *port)
+{
+}
+
+static inline void vser_hvc_tx_reset(struct vser_port *port)
 {
 }
 #endif

@@ -120,11 +120,13 @@ SUITES = [
     # The receive side at its edges: a port plugged in again must not
     # hand the old port's data to its opener; no POLL_IN lost to a
     # reader that drains after each one.
-    # A console's output counted in its port's statistics.
+    # A console's output counted in its port's statistics, and a burst
+    # of kernel messages through it whole (hvc0 is a kernel console).
     Suite('virtio_serial.rx',
           ['load:virtio_serial', 'ksft:vser_rx_test',
            'ksft:vser_constats_test', 'unload:virtio_serial'],
-          machine=_rx_machine(), module='virtio_serial'),
+          machine=_rx_machine(), module='virtio_serial',
+          append='console=hvc0'),
     # 31 ports and two controllers, then the same after a module unload
     # and reload.
     Suite('virtio_serial.many',
