@@ -397,7 +397,7 @@ static void vser_ctrl_handle(struct vser_device *vsdev,
 				     msg->event, msg->id, why);
 		break;
 	case VSER_CTRL_ADD:
-		vser_port_add(vsdev, msg->id);
+		vser_port_add(vsdev, msg->id, false);
 		break;
 	case VSER_CTRL_REANNOUNCE:
 		vser_ctrl_reannounce(port);

@@ -39,6 +39,23 @@ void vser_port_notify(struct vser_port *port, int band)
 	kill_fasync(&port->async, SIGIO, band);
 }
 
+/* Whether @port may be opened; the caller holds its open_mutex. */
+static int vser_open_check(struct vser_port *port)
+{
+	int err = 0;
+
+	spin_lock_irq(&port->lock);
+	if (port->unplugged || port->console)
+		err = -ENXIO;
+	else if (port->guest_connected)
+		err = -EBUSY;
+	spin_unlock_irq(&port->lock);
+	if (err == -ENXIO && port->console)
+		dev_warn_ratelimited(port->dev, "port %u is a console (/dev/hvcN when the kernel has hvc): open refused\n",
+				     port->id);
+	return err;
+}
+
 static int vser_open(struct inode *inode, struct file *file)
 {
 	struct vser_port *port = vser_port_get_by_devt(inode->i_rdev);
@@ -46,30 +63,29 @@ static int vser_open(struct inode *inode, struct file *file)
 
 	if (!port)
 		return -ENXIO;
+	/* Nothing else sets @guest_connected or @console meanwhile. */
 	mutex_lock(&port->open_mutex);
-	spin_lock_irq(&port->lock);
-	if (port->unplugged || port->console)
-		err = -ENXIO;
-	else if (port->guest_connected)
-		err = -EBUSY;
-	else
-		err = 0;
-	if (!err)
-		port->guest_connected = true;
-	spin_unlock_irq(&port->lock);
-	if (err == -ENXIO && port->console)
-		dev_warn_ratelimited(port->dev, "port %u is a console (/dev/hvcN when the kernel has hvc): open refused\n",
-				     port->id);
+	err = vser_open_check(port);
 	if (err)
 		goto put_port;
-
-	err = vser_tx_alloc(port);
+	err = vser_tx_alloc(port, false);
 	if (err)
-		goto disconnect;
-	/* Nothing read before the open belongs to this opener. */
+		goto put_port;
+	/*
+	 * Nothing received before the open belongs to this opener: drop it
+	 * while the port still counts as closed, so that what the device
+	 * filled and nobody has collected yet is dropped too.
+	 */
 	mutex_lock(&port->read_mutex);
 	vser_rx_discard(port);
 	mutex_unlock(&port->read_mutex);
+	spin_lock_irq(&port->lock);
+	err = port->unplugged ? -ENXIO : 0;
+	if (!err)
+		port->guest_connected = true;
+	spin_unlock_irq(&port->lock);
+	if (err)
+		goto put_port;
 
 	file->private_data = port;
 	stream_open(inode, file);
@@ -78,10 +94,6 @@ static int vser_open(struct inode *inode, struct file *file)
 	mutex_unlock(&port->open_mutex);
 	return 0;
 
-disconnect:
-	spin_lock_irq(&port->lock);
-	port->guest_connected = false;
-	spin_unlock_irq(&port->lock);
 put_port:
 	mutex_unlock(&port->open_mutex);
 	vser_port_put(port);
@@ -105,6 +117,10 @@ static int vser_release(struct inode *inode, struct file *file)
 		mutex_lock(&port->read_mutex);
 		vser_rx_discard(port);
 		mutex_unlock(&port->read_mutex);
+		/* 1 MiB per port: not kept for ports nobody has open. */
+		mutex_lock(&port->write_mutex);
+		vser_tx_release(port);
+		mutex_unlock(&port->write_mutex);
 		vser_ctrl_send(port->vsdev, port->id,
 			       VIRTIO_CONSOLE_PORT_OPEN, 0);
 	}
@@ -136,13 +152,13 @@ static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
 	unsigned int requeued = 0;
 	struct vser_buf *buf;
 	ssize_t copied = 0;
-	bool kick = false, wake;
+	bool kick = false, got = false, wake;
 	size_t n;
 
 	while (iov_iter_count(to)) {
 		spin_lock_irq(&port->rx_lock);
 		/* Out of ready data: take what the device has filled since. */
-		buf = vser_rx_poll(port) ?
+		buf = vser_rx_poll(port, &got) ?
 		      list_first_entry(&port->rx_ready, struct vser_buf, list) :
 		      NULL;
 		spin_unlock_irq(&port->rx_lock);
@@ -179,12 +195,19 @@ static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
 	 * Leave the interrupt on if nothing is left to read; if something
 	 * is, the interrupt is off: wake other waiters for it.
 	 */
-	wake = vser_rx_poll(port);
+	wake = vser_rx_poll(port, &got);
 	spin_unlock_irq(&port->rx_lock);
 	if (kick)
 		virtqueue_notify(port->in_vq);
 	if (wake)
 		wake_up_interruptible(&port->waitq);
+	/*
+	 * Data this read collected itself and left unread raised no SIGIO
+	 * (the interrupt for it, if one comes, finds nothing new): an
+	 * opener that reads once per POLL_IN must still hear of it.
+	 */
+	if (wake && got)
+		vser_port_notify(port, POLL_IN);
 	return copied ? copied : -EFAULT;
 }
 

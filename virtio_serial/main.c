@@ -65,6 +65,7 @@ static void vser_port_freeze(struct vser_port *port)
 	port->out_vq = NULL;
 	for (i = 0; port->tx && i < VSER_TX_SLOTS; i++)
 		port->tx[i].busy = false;
+	vser_hvc_tx_reset(port);
 	spin_unlock_irq(&port->tx_lock);
 	mutex_unlock(&port->write_mutex);
 	port->announced = false;
@@ -199,7 +200,7 @@ static int vser_probe(struct virtio_device *vdev)
 	if (!vsdev->multiport) {
 		/* The only port is a console (VIRTIO 5.3.6.1): hvc, if any. */
 		mutex_lock(&vsdev->ctrl_mutex);
-		err = vser_port_add(vsdev, 0);
+		err = vser_port_add(vsdev, 0, true);
 		if (!err)
 			vser_port_make_console(vsdev->ports[0]);
 		mutex_unlock(&vsdev->ctrl_mutex);
@@ -252,7 +253,10 @@ static int vser_restore(struct virtio_device *vdev)
 		if (vsdev->ports[id])
 			vser_port_thaw(vsdev->ports[id]);
 	mutex_unlock(&vsdev->ctrl_mutex);
-	/* The device announces its ports again; see vser_ctrl_port_add(). */
+	/*
+	 * The device announces its ports again: PORT_ADD of a port kept
+	 * across the reset is answered by vser_ctrl_reannounce().
+	 */
 	return vser_ctrl_start(vsdev);
 }
 #endif

@@ -8,6 +8,7 @@
  * it unplugged, wakes everyone, takes its buffers back and drops the
  * device's reference; open files keep the memory until they are closed.
  */
+#include <kunit/visibility.h>
 #include <linux/device.h>
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -162,6 +163,7 @@ static struct vser_port *vser_port_alloc(struct vser_device *vsdev, u32 id)
 	spin_lock_init(&port->rx_lock);
 	spin_lock_init(&port->tx_lock);
 	INIT_LIST_HEAD(&port->rx_ready);
+	INIT_WORK(&port->rx_work, vser_rx_work);
 	mutex_init(&port->open_mutex);
 	mutex_init(&port->read_mutex);
 	mutex_init(&port->write_mutex);
@@ -240,6 +242,7 @@ static void vser_port_park(struct vser_port *port)
 	spin_lock_irq(&port->rx_lock);
 	port->in_vq = NULL;
 	spin_unlock_irq(&port->rx_lock);
+	vser_rx_stop(port);
 	for (i = 0; i < VSER_RX_BUFS; i++) {
 		buf = port->rx_bufs[i];
 		port->rx_bufs[i] = NULL;
@@ -289,6 +292,7 @@ static void vser_port_discard(struct vser_port *port)
 	spin_lock_irq(&port->rx_lock);
 	port->in_vq = NULL;
 	spin_unlock_irq(&port->rx_lock);
+	vser_rx_stop(port);
 	spin_lock_irq(&port->tx_lock);
 	port->out_vq = NULL;
 	spin_unlock_irq(&port->tx_lock);
@@ -301,8 +305,10 @@ static void vser_port_discard(struct vser_port *port)
 
 /**
  * vser_port_add() - create port @id: its queues, char device and sysfs.
- * @vsdev: the device; the caller holds its ctrl_mutex (or is probing)
- * @id:    a checked, unused port id
+ * @vsdev:   the device; the caller holds its ctrl_mutex (or is probing)
+ * @id:      a checked, unused port id
+ * @console: the port is a console from the start (a device without
+ *           multiport): it never becomes openable as a data port
  *
  * The port becomes reachable by open() last, once it has its receive
  * buffers.  On failure the device gets PORT_READY(0), and a later
@@ -310,7 +316,7 @@ static void vser_port_discard(struct vser_port *port)
  *
  * Return: 0 or a negative errno (the port is then not created).
  */
-int vser_port_add(struct vser_device *vsdev, u32 id)
+int vser_port_add(struct vser_device *vsdev, u32 id, bool console)
 {
 	struct device *parent = &vsdev->vdev->dev;
 	dev_t devt = vsdev->chr_base + id;
@@ -325,6 +331,7 @@ int vser_port_add(struct vser_device *vsdev, u32 id)
 	err = -ENOMEM;
 	if (!port)
 		goto release_devt;
+	port->console = console;
 
 	port->cdev = cdev_alloc();
 	if (!port->cdev)
@@ -356,6 +363,15 @@ int vser_port_add(struct vser_device *vsdev, u32 id)
 	err = vser_rx_fill(port);
 	if (err)
 		goto discard;
+	/*
+	 * Buffers taken over may hold what the device wrote for the old
+	 * port, with the receive interrupt left off (see vser_rx_poll()):
+	 * nobody has the new port open, so this drops that data and turns
+	 * the interrupt back on.
+	 */
+	spin_lock_irq(&port->rx_lock);
+	vser_rx_poll(port, NULL);
+	spin_unlock_irq(&port->rx_lock);
 
 	xa_store_irq(&vser_devt_map, devt, port, GFP_KERNEL);
 	vser_port_added(port);
@@ -384,7 +400,6 @@ refuse:
 void vser_port_unplug(struct vser_port *port, bool reset)
 {
 	struct vser_device *vsdev = port->vsdev;
-	bool was_open;
 
 	spin_lock_irq(&vsdev->ports_lock);
 	vsdev->ports[port->id] = NULL;
@@ -395,11 +410,10 @@ void vser_port_unplug(struct vser_port *port, bool reset)
 	xa_erase_irq(&vser_devt_map, port->dev->devt);
 	spin_lock_irq(&port->lock);
 	port->unplugged = true;
-	was_open = port->guest_connected;
 	spin_unlock_irq(&port->lock);
 	wake_up_interruptible(&port->waitq);
-	if (was_open)
-		kill_fasync(&port->async, SIGIO, POLL_ERR);
+	/* Counted like any other SIGIO; sent only to a process with it open. */
+	vser_port_notify(port, POLL_ERR);
 
 	cancel_delayed_work_sync(&port->host_uevent);
 	vser_port_removed(port);
@@ -493,6 +507,7 @@ void vser_port_set_host(struct vser_port *port, bool connected)
 	/* A host that went away may have returned our transmit slots. */
 	spin_lock_irq(&port->tx_lock);
 	vser_tx_reclaim(port);
+	vser_hvc_tx_done(port);
 	spin_unlock_irq(&port->tx_lock);
 
 	wake_up_interruptible(&port->waitq);
@@ -505,23 +520,47 @@ void vser_port_set_host(struct vser_port *port, bool connected)
  * @port: the port; the caller holds the device's ctrl_mutex
  *
  * Its char device can no longer be opened (as upstream); it becomes an
- * hvc terminal when the kernel has hvc (CONFIG_HVC_DRIVER), and is
- * refused with a warning otherwise.  The device gets PORT_OPEN(1) either
- * way, as VIRTIO 5.3.6.2 asks.
+ * hvc terminal when the driver was built with hvc support
+ * (CONFIG_VIRTIO_SERIAL_PV_CONSOLE in tree, CONFIG_HVC_DRIVER out of
+ * tree), and is refused with a warning otherwise.  The device gets
+ * PORT_OPEN(1) either way, as VIRTIO 5.3.6.2 asks.
+ *
+ * A port a guest process has open stays a data port: hvc and the reader
+ * would take the same buffers.  open_mutex orders this against open()
+ * and release(), which also change @guest_connected under it.
+ *
+ * Return: 0, -EBUSY when the port is open, -ENODEV once it is unplugged,
+ * or the error of vser_hvc_add().
  */
-void vser_port_make_console(struct vser_port *port)
+int vser_port_make_console(struct vser_port *port)
 {
-	int err;
+	int err = 0;
 
+	mutex_lock(&port->open_mutex);
 	spin_lock_irq(&port->lock);
-	port->console = true;
+	if (port->unplugged)
+		err = -ENODEV;
+	else if (port->guest_connected && !port->console)
+		err = -EBUSY;
+	else
+		port->console = true;
 	spin_unlock_irq(&port->lock);
+	if (err) {
+		mutex_unlock(&port->open_mutex);
+		if (err == -EBUSY)
+			dev_warn(port->dev, "port %u: CONSOLE_PORT while a process has the port open; ignored\n",
+				 port->id);
+		return err;
+	}
 	err = vser_hvc_add(port);
+	mutex_unlock(&port->open_mutex);
 	if (err == -EOPNOTSUPP)
-		dev_warn(port->dev, "port %u is a console port, but this kernel has no hvc (CONFIG_HVC_DRIVER): port refused\n",
+		dev_warn(port->dev, "port %u is a console port, but this driver was built without hvc (CONFIG_VIRTIO_SERIAL_PV_CONSOLE, CONFIG_HVC_DRIVER): port refused\n",
 			 port->id);
 	else if (err)
 		dev_warn(port->dev, "port %u: console not registered with hvc: %d; port refused\n",
 			 port->id, err);
 	vser_ctrl_send(port->vsdev, port->id, VIRTIO_CONSOLE_PORT_OPEN, 1);
+	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(vser_port_make_console);

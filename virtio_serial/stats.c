@@ -6,8 +6,9 @@
  *   /sys/kernel/debug/virtio_serial/<virtio device>/vport<dev>p<id>
  *
  * Each file holds one "name value" line per counter.  The counters are
- * plain integers updated under locks the paths that change them already
- * hold (see struct vser_port_stats), so counting costs no extra lock.
+ * atomic64_t, updated under locks the paths that change them already
+ * hold (see struct vser_port_stats), so counting costs no extra lock,
+ * and read without a lock, never torn.
  * A port's file goes when the port is unplugged, a device's folder when
  * the device is removed, the whole tree when the module is unloaded;
  * debugfs_remove() waits for readers of the file, so none can see a
@@ -24,6 +25,25 @@
 
 static struct dentry *vser_debugfs_root;
 
+/* Bytes of transmit slot memory the port holds. */
+static unsigned long vser_tx_memory(struct vser_port *port)
+{
+	unsigned long bytes = 0;
+	unsigned int i, j;
+
+	spin_lock_irq(&port->tx_lock);
+	for (i = 0; port->tx && i < VSER_TX_SLOTS; i++) {
+		if (port->tx[i].contig) {
+			bytes += VSER_TX_SLOT_SIZE;
+			continue;
+		}
+		for (j = 0; j < VSER_TX_SLOT_PAGES; j++)
+			bytes += port->tx[i].pages[j] ? PAGE_SIZE : 0;
+	}
+	spin_unlock_irq(&port->tx_lock);
+	return bytes;
+}
+
 static int vser_port_stats_show(struct seq_file *m, void *unused)
 {
 	struct vser_port *port = m->private;
@@ -36,17 +56,20 @@ static int vser_port_stats_show(struct seq_file *m, void *unused)
 	spin_unlock_irq(&port->lock);
 	seq_printf(m, "guest_connected %d\n", guest);
 	seq_printf(m, "host_connected %d\n", host);
-	seq_printf(m, "bytes_in %llu\n", READ_ONCE(st->bytes_in));
-	seq_printf(m, "buffers_in %llu\n", READ_ONCE(st->bufs_in));
-	seq_printf(m, "bytes_out %llu\n", READ_ONCE(st->bytes_out));
-	seq_printf(m, "buffers_out %llu\n", READ_ONCE(st->bufs_out));
-	seq_printf(m, "bytes_discarded %llu\n",
-		   READ_ONCE(st->bytes_discarded));
-	seq_printf(m, "buffers_discarded %llu\n",
-		   READ_ONCE(st->bufs_discarded));
-	seq_printf(m, "truncated %llu\n", READ_ONCE(st->truncated));
-	seq_printf(m, "queue_full %llu\n", READ_ONCE(st->queue_full));
+	seq_printf(m, "bytes_in %lld\n", atomic64_read(&st->bytes_in));
+	seq_printf(m, "buffers_in %lld\n", atomic64_read(&st->bufs_in));
+	seq_printf(m, "bytes_out %lld\n", atomic64_read(&st->bytes_out));
+	seq_printf(m, "buffers_out %lld\n", atomic64_read(&st->bufs_out));
+	seq_printf(m, "bytes_discarded %lld\n",
+		   atomic64_read(&st->bytes_discarded));
+	seq_printf(m, "buffers_discarded %lld\n",
+		   atomic64_read(&st->bufs_discarded));
+	seq_printf(m, "truncated %lld\n", atomic64_read(&st->truncated));
+	seq_printf(m, "queue_full %lld\n", atomic64_read(&st->queue_full));
+	seq_printf(m, "console_dropped %lld\n",
+		   atomic64_read(&st->console_dropped));
 	seq_printf(m, "sigio %lld\n", atomic64_read(&st->sigio));
+	seq_printf(m, "tx_memory %lu\n", vser_tx_memory(port));
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vser_port_stats);
@@ -58,9 +81,9 @@ static int vser_ctrl_stats_show(struct seq_file *m, void *unused)
 
 	seq_printf(m, "max_ports %u\n", vsdev->max_ports);
 	seq_printf(m, "multiport %d\n", vsdev->multiport);
-	seq_printf(m, "messages_in %llu\n", READ_ONCE(st->received));
-	seq_printf(m, "rejected %llu\n", READ_ONCE(st->rejected));
-	seq_printf(m, "messages_out %llu\n", READ_ONCE(st->sent));
+	seq_printf(m, "messages_in %lld\n", atomic64_read(&st->received));
+	seq_printf(m, "rejected %lld\n", atomic64_read(&st->rejected));
+	seq_printf(m, "messages_out %lld\n", atomic64_read(&st->sent));
 	seq_printf(m, "send_failed %lld\n", atomic64_read(&st->failed));
 	return 0;
 }

@@ -318,6 +318,42 @@ static void vser_test_decide(struct kunit *test)
 			decide(VIRTIO_CONSOLE_DEVICE_READY, 2, true, true, &why));
 }
 
+/* A port as the device's table holds it, without queues or device. */
+static struct vser_port *fake_port(struct kunit *test)
+{
+	struct vser_port *port = kunit_kzalloc(test, sizeof(*port), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, port);
+	port->id = 3;
+	spin_lock_init(&port->lock);
+	mutex_init(&port->open_mutex);
+	return port;
+}
+
+/*
+ * CONSOLE_PORT for a port a process has open is refused before anything
+ * else is touched (the fake port has no device): hvc and the reader would
+ * share its buffers.  An unplugged port is refused too.
+ */
+static void vser_test_console_open_port(struct kunit *test)
+{
+	struct vser_port *port = fake_port(test);
+
+	port->guest_connected = true;
+	KUNIT_EXPECT_EQ(test, -EBUSY, vser_port_make_console(port));
+	KUNIT_EXPECT_FALSE(test, port->console);
+	KUNIT_EXPECT_TRUE(test, port->guest_connected);
+	KUNIT_EXPECT_NULL(test, port->hvc);
+	/* The check runs under open_mutex, which it gives back. */
+	KUNIT_EXPECT_FALSE(test, mutex_is_locked(&port->open_mutex));
+
+	port = fake_port(test);
+	port->unplugged = true;
+	KUNIT_EXPECT_EQ(test, -ENODEV, vser_port_make_console(port));
+	KUNIT_EXPECT_FALSE(test, port->console);
+	KUNIT_EXPECT_FALSE(test, mutex_is_locked(&port->open_mutex));
+}
+
 static struct kunit_case vser_test_cases[] = {
 	KUNIT_CASE(vser_test_short_header),
 	KUNIT_CASE(vser_test_events),
@@ -329,6 +365,7 @@ static struct kunit_case vser_test_cases[] = {
 	KUNIT_CASE(vser_test_ids),
 	KUNIT_CASE(vser_test_used_len),
 	KUNIT_CASE(vser_test_decide),
+	KUNIT_CASE(vser_test_console_open_port),
 	{}
 };
 

@@ -5,14 +5,15 @@
  * Receive side: each port keeps %VSER_RX_BUFS page-sized buffers on its
  * receive queue.  Filled buffers move to the port's rx_ready list, and a
  * read drains as many of them as its user buffer holds, giving each one
- * back to the device as soon as it is empty (one notification per read).
+ * back to the device as soon as it is empty (a notification every
+ * %VSER_RX_KICK_BATCH buffers, and one when the list runs empty).
  *
- * Transmit side: an open port owns %VSER_TX_SLOTS preallocated slots of
- * %VSER_TX_SLOT_SIZE bytes.  A write copies user data straight into free
- * slots and hands each slot to the device as one buffer: no allocation
- * per write, one notification per write call.  Transmit interrupts stay
- * off while nobody waits for room; writers reclaim finished slots
- * themselves.
+ * Transmit side: an open port owns %VSER_TX_SLOTS slots of
+ * %VSER_TX_SLOT_SIZE bytes, allocated at open and freed at close.  A
+ * write copies user data straight into free slots and hands each slot to
+ * the device as one buffer: no allocation per write, one notification
+ * per write call.  Transmit interrupts stay off while nobody waits for
+ * room; writers reclaim finished slots themselves.
  */
 #include <linux/slab.h>
 #include <linux/virtio_config.h>
@@ -137,6 +138,7 @@ void vser_rx_drain(struct vser_port *port)
 	port->in_vq = NULL;
 	INIT_LIST_HEAD(&port->rx_ready);
 	spin_unlock_irq(&port->rx_lock);
+	vser_rx_stop(port);
 
 	/* The device holds none of them now; nothing else looks at them. */
 	for (i = 0; i < VSER_RX_BUFS; i++) {
@@ -165,7 +167,7 @@ void vser_rx_discard(struct vser_port *port)
 	if (kick)
 		kick = virtqueue_kick_prepare(port->in_vq);
 	/* Nothing is left to read: turn the interrupt back on. */
-	wake = vser_rx_poll(port);
+	wake = vser_rx_poll(port, NULL);
 	spin_unlock_irq(&port->rx_lock);
 	if (wake)
 		wake_up_interruptible(&port->waitq);
@@ -175,10 +177,14 @@ void vser_rx_discard(struct vser_port *port)
 
 /*
  * Move the buffers the device has filled to @rx_ready; data for a port
- * nobody has open is dropped, as the in-tree driver does.  Return: true
+ * nobody has open is dropped, as the in-tree driver does.  Takes at most
+ * *@budget buffers: empty ones (and all while the port is closed) go
+ * straight back to the device, and a device that completes them again at
+ * once would otherwise keep us here forever, in an interrupt handler.
+ * When the budget runs out the rest is left to @rx_work.  Return: true
  * if data was queued for readers.
  */
-static bool vser_rx_collect(struct vser_port *port)
+static bool vser_rx_collect(struct vser_port *port, unsigned int *budget)
 	__must_hold(&port->rx_lock)
 {
 	struct virtqueue *vq = port->in_vq;
@@ -186,7 +192,8 @@ static bool vser_rx_collect(struct vser_port *port)
 	struct vser_buf *buf;
 	unsigned int len;
 
-	while (vq && (buf = virtqueue_get_buf(vq, &len))) {
+	while (vq && *budget && (buf = virtqueue_get_buf(vq, &len))) {
+		(*budget)--;
 		if (len > VSER_RX_BUF_SIZE) {
 			dev_warn_ratelimited(&vq->vdev->dev,
 					     "port %u: used length %u exceeds the %lu-byte buffer; clamped\n",
@@ -211,6 +218,12 @@ static bool vser_rx_collect(struct vser_port *port)
 	}
 	if (kick)
 		virtqueue_kick(vq);
+	if (vq && !*budget) {
+		dev_warn_ratelimited(&vq->vdev->dev,
+				     "port %u: the device keeps completing receive buffers; deferred\n",
+				     port->id);
+		schedule_work(&port->rx_work);
+	}
 	return data;
 }
 
@@ -218,28 +231,80 @@ static bool vser_rx_collect(struct vser_port *port)
  * vser_rx_poll() - take what the device has filled since the interrupt,
  * and turn the interrupt back on once nothing is left to read.
  * @port: the port; the caller holds its rx_lock
+ * @got:  if not NULL, set to true when this call moved data to @rx_ready
  *
  * The receive interrupt is off while @rx_ready holds data: the reader
  * draining it calls this when it runs out, and so picks up the buffers
  * the device filled meanwhile without an interrupt for each (QEMU fills
  * one page per chardev read).  Whoever empties @rx_ready calls this, so
- * an empty @rx_ready always has the interrupt on, and a waiting reader
- * is always woken.
+ * once a port's buffers are in use an empty @rx_ready has the interrupt
+ * on, and a waiting reader is always woken.
+ *
+ * Data this call collects raises no SIGIO of its own, and the interrupt
+ * that may already be on its way for it then finds nothing new: a caller
+ * that leaves such data unread sends the POLL_IN itself (@got).
+ *
+ * Bounded like vser_rx_collect(), with one budget for the whole call: a
+ * device that completes a buffer each time the interrupt comes on gets
+ * the rest handled by @rx_work.
  *
  * Return: true if @rx_ready holds data.
  */
-bool vser_rx_poll(struct vser_port *port)
+bool vser_rx_poll(struct vser_port *port, bool *got)
 	__must_hold(&port->rx_lock)
 {
-	while (list_empty(&port->rx_ready) && port->in_vq) {
-		if (vser_rx_collect(port))
+	unsigned int budget = VSER_RX_BUDGET;
+
+	while (list_empty(&port->rx_ready) && port->in_vq && budget) {
+		if (vser_rx_collect(port, &budget)) {
+			if (got)
+				*got = true;
 			break;
-		if (virtqueue_enable_cb(port->in_vq))
+		}
+		if (!budget || virtqueue_enable_cb(port->in_vq))
 			break;
 		/* Filled meanwhile: take it with the interrupt off. */
 		virtqueue_disable_cb(port->in_vq);
 	}
 	return !list_empty(&port->rx_ready);
+}
+
+/* Tell readers, the SIGIO owner and hvc that data was queued. */
+static void vser_rx_wake(struct vser_port *port)
+{
+	wake_up_interruptible(&port->waitq);
+	vser_port_notify(port, POLL_IN);
+	if (READ_ONCE(port->hvc))
+		vser_hvc_kick();
+}
+
+/**
+ * vser_rx_work() - carry on where a receive interrupt or poll stopped
+ * because its budget ran out.
+ * @work: &vser_port.rx_work; cancelled by vser_rx_stop() once the port
+ *        has lost its receive queue
+ */
+void vser_rx_work(struct work_struct *work)
+{
+	struct vser_port *port = container_of(work, struct vser_port, rx_work);
+	bool got = false;
+
+	spin_lock_irq(&port->rx_lock);
+	if (list_empty(&port->rx_ready))
+		vser_rx_poll(port, &got);
+	spin_unlock_irq(&port->rx_lock);
+	if (got)
+		vser_rx_wake(port);
+}
+
+/**
+ * vser_rx_stop() - wait for @rx_work once the port's receive queue is
+ * gone (@in_vq NULL): it then neither runs nor is queued again.
+ * @port: the port
+ */
+void vser_rx_stop(struct vser_port *port)
+{
+	cancel_work_sync(&port->rx_work);
 }
 
 /**
@@ -253,6 +318,7 @@ bool vser_rx_poll(struct vser_port *port)
 void vser_rx_intr(struct virtqueue *vq)
 {
 	struct vser_device *vsdev = vq->vdev->priv;
+	unsigned int budget = VSER_RX_BUDGET;
 	struct vser_port *port;
 	unsigned long flags;
 	bool data = false;
@@ -269,17 +335,14 @@ void vser_rx_intr(struct virtqueue *vq)
 	}
 	spin_lock(&port->rx_lock);
 	if (port->in_vq == vq) {
-		data = vser_rx_collect(port);
-		if (!list_empty(&port->rx_ready))
+		data = vser_rx_collect(port, &budget);
+		/* Off while data waits, or while rx_work carries on. */
+		if (!list_empty(&port->rx_ready) || !budget)
 			virtqueue_disable_cb(vq);
 	}
 	spin_unlock(&port->rx_lock);
-	if (data) {
-		wake_up_interruptible(&port->waitq);
-		vser_port_notify(port, POLL_IN);
-		if (READ_ONCE(port->hvc))
-			vser_hvc_kick();
-	}
+	if (data)
+		vser_rx_wake(port);
 	spin_unlock_irqrestore(&vsdev->ports_lock, flags);
 }
 
@@ -307,15 +370,20 @@ void vser_tx_slots_free(struct vser_txslot *tx)
 }
 
 /**
- * vser_tx_alloc() - give an opening port its transmit slots.
- * @port: the port; slots stay until the port is freed
+ * vser_tx_alloc() - give a port its transmit slots, if it has none.
+ * @port:  the port
+ * @small: one page per slot: for a console, whose writes (hvc
+ *         put_chars) never take more than a page
+ *
+ * A data port gets its slots at open and gives them back at close
+ * (vser_tx_release()); a console keeps its own while it is one.
  *
  * Return: 0 or -ENOMEM.
  */
-int vser_tx_alloc(struct vser_port *port)
+int vser_tx_alloc(struct vser_port *port, bool small)
 {
+	unsigned int i, j, pages = small ? 1 : VSER_TX_SLOT_PAGES;
 	struct vser_txslot *tx;
-	unsigned int i, j;
 
 	if (READ_ONCE(port->tx))
 		return 0;
@@ -324,13 +392,15 @@ int vser_tx_alloc(struct vser_port *port)
 		return -ENOMEM;
 	for (i = 0; i < VSER_TX_SLOTS; i++) {
 		/* One block if memory is not too fragmented for it. */
-		tx[i].pages[0] = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
-					     __GFP_NORETRY, VSER_TX_SLOT_ORDER);
+		if (!small)
+			tx[i].pages[0] = alloc_pages(GFP_KERNEL | __GFP_NOWARN |
+						     __GFP_NORETRY,
+						     VSER_TX_SLOT_ORDER);
 		if (tx[i].pages[0]) {
 			tx[i].contig = true;
 			continue;
 		}
-		for (j = 0; j < VSER_TX_SLOT_PAGES; j++) {
+		for (j = 0; j < pages; j++) {
 			tx[i].pages[j] = alloc_page(GFP_KERNEL);
 			if (!tx[i].pages[j])
 				goto free_slots;
@@ -349,6 +419,31 @@ int vser_tx_alloc(struct vser_port *port)
 free_slots:
 	vser_tx_slots_free(tx);
 	return -ENOMEM;
+}
+
+/**
+ * vser_tx_release() - free a port's transmit slots once nothing writes
+ * with them, if the device has given every one back; slots still in
+ * flight stay until the next call or until the port is freed.
+ * @port: the port: closed (the caller holds its write_mutex), or a
+ *        console that did not become an hvc terminal
+ */
+void vser_tx_release(struct vser_port *port)
+{
+	struct vser_txslot *tx = NULL;
+	unsigned int i;
+
+	spin_lock_irq(&port->tx_lock);
+	vser_tx_reclaim(port);
+	for (i = 0; port->tx && i < VSER_TX_SLOTS; i++)
+		if (port->tx[i].busy)
+			break;
+	if (port->tx && i == VSER_TX_SLOTS) {
+		tx = port->tx;
+		port->tx = NULL;
+	}
+	spin_unlock_irq(&port->tx_lock);
+	vser_tx_slots_free(tx);
 }
 
 /**
@@ -406,7 +501,7 @@ bool vser_tx_reclaim(struct vser_port *port)
 
 /**
  * vser_tx_intr() - transmit queue callback, enabled only while a writer
- * or a poller waits for room.
+ * or a poller waits for room, or a console has output staged.
  * @vq: a port's transmit queue
  */
 void vser_tx_intr(struct virtqueue *vq)
@@ -430,6 +525,8 @@ void vser_tx_intr(struct virtqueue *vq)
 			port->tx_full = false;
 			room = true;
 		}
+		/* A console waits for this to send what it staged. */
+		vser_hvc_tx_done(port);
 	}
 	spin_unlock(&port->tx_lock);
 	wake_up_interruptible(&port->waitq);

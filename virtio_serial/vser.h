@@ -31,6 +31,12 @@
  * the whole queue, also 128 with QEMU).
  */
 #define VSER_RX_BUFS		128
+/*
+ * Receive buffers one interrupt or poll takes off a queue at most (twice
+ * what a port has: a device that completes each buffer again as soon as
+ * it is given back cannot keep an interrupt handler busy for ever).
+ */
+#define VSER_RX_BUDGET		(2 * VSER_RX_BUFS)
 /* A long read gives buffers back to the device every so many. */
 #define VSER_RX_KICK_BATCH	16
 #define VSER_RX_BUF_SIZE	PAGE_SIZE
@@ -63,12 +69,13 @@
 #define VSER_CON_MAX_DIM	4096
 
 /*
- * Add to a statistics counter: only ever under the lock that the counter's
- * comment names, read without it (debugfs) with READ_ONCE().
+ * Add to a statistics counter.  Writers of one counter hold the lock its
+ * comment names; debugfs reads without it, and an atomic64_t cannot be
+ * seen half-written even where a u64 can (32-bit).
  */
-static inline void vser_stat_add(u64 *counter, u64 n)
+static inline void vser_stat_add(atomic64_t *counter, u64 n)
 {
-	WRITE_ONCE(*counter, *counter + n);
+	atomic64_add(n, counter);
 }
 
 /* struct class is const from 6.4 on (detected by Kbuild). */
@@ -159,21 +166,25 @@ struct vser_parked {
  * @bufs_discarded:  buffers dropped likewise (rx_lock)
  * @truncated:       buffers whose used length exceeded the buffer and
  *                   was clamped (rx_lock)
- * @bytes_out:       bytes handed to the device (tx_lock)
+ * @bytes_out:       bytes handed to the device, console output included
+ *                   (tx_lock)
  * @bufs_out:        buffers handed to the device (tx_lock)
  * @queue_full:      times a writer or poller found every transmit slot
  *                   in flight (tx_lock)
- * @sigio:           SIGIOs sent to the opener (any context: atomic)
+ * @console_dropped: console output (hvc put_chars calls) that found no
+ *                   room and was dropped or retried later (tx_lock)
+ * @sigio:           SIGIOs sent to the opener (any context)
  */
 struct vser_port_stats {
-	u64 bytes_in;
-	u64 bufs_in;
-	u64 bytes_discarded;
-	u64 bufs_discarded;
-	u64 truncated;
-	u64 bytes_out;
-	u64 bufs_out;
-	u64 queue_full;
+	atomic64_t bytes_in;
+	atomic64_t bufs_in;
+	atomic64_t bytes_discarded;
+	atomic64_t bufs_discarded;
+	atomic64_t truncated;
+	atomic64_t bytes_out;
+	atomic64_t bufs_out;
+	atomic64_t queue_full;
+	atomic64_t console_dropped;
 	atomic64_t sigio;
 };
 
@@ -187,9 +198,9 @@ struct vser_port_stats {
  *            the send timeout (atomic)
  */
 struct vser_ctrl_stats {
-	u64 received;
-	u64 rejected;
-	u64 sent;
+	atomic64_t received;
+	atomic64_t rejected;
+	atomic64_t sent;
 	atomic64_t failed;
 };
 
@@ -269,14 +280,18 @@ struct vser_device {
  *                   @unplugged and @console (spinlock, any context)
  * @open_mutex:      held by open() and release() across the change of
  *                   @guest_connected and the PORT_OPEN that reports it,
- *                   so the host sees them in the same order
+ *                   so the host sees them in the same order; and by
+ *                   vser_port_make_console(), so that a port is never
+ *                   both open and a console
  * @guest_connected: opened by a guest process (one opener at a time)
  * @host_connected:  host side open (PORT_OPEN from the device)
  * @unplugged:       removed from the device; every operation fails
  * @console:         a console port: its char device cannot be opened; it
  *                   is /dev/hvcN when @hvc is set (see hvc.c)
  * @hvc:             its hvc console, or NULL (set and cleared under the
- *                   device's ctrl_mutex; read anywhere with READ_ONCE())
+ *                   device's ctrl_mutex; set with smp_store_release() once
+ *                   complete, read elsewhere with smp_load_acquire(), or
+ *                   READ_ONCE() where only NULL is tested)
  * @announced:       PORT_READY sent since the last reset; read and
  *                   written only under the device's ctrl_mutex (control
  *                   work, port add, freeze)
@@ -284,8 +299,12 @@ struct vser_device {
  * @rx_ready:        filled receive buffers, oldest first
  * @rx_bufs:         every receive buffer of the port (device ctrl_mutex)
  * @read_mutex:      serialises readers (held while copying to user)
+ * @rx_work:         carries on collecting when an interrupt or poll ran
+ *                   out of budget (%VSER_RX_BUDGET)
  * @tx_lock:         protects @out_vq, @tx, @tx_nslots, @tx_pages, @tx_full
- * @tx:              transmit slots, allocated while the port is open
+ * @tx:              transmit slots: a data port's from open to close (or
+ *                   until the device returns them), a console's while it
+ *                   is an hvc terminal
  * @tx_nslots:       slots in use: at most the transmit queue's size
  * @tx_pages:        pages per slot: at most the transmit queue's size,
  *                   so that a slot fits without indirect descriptors
@@ -324,8 +343,9 @@ struct vser_port {
 	struct list_head rx_ready;
 	struct vser_buf *rx_bufs[VSER_RX_BUFS];
 	struct mutex read_mutex;	/* one reader at a time */
+	struct work_struct rx_work;
 
-	spinlock_t tx_lock;		/* @out_vq, @tx, @tx_full */
+	spinlock_t tx_lock;		/* @out_vq, @tx and @tx_* */
 	struct vser_txslot *tx;
 	unsigned int tx_nslots;
 	unsigned int tx_pages;
@@ -378,7 +398,7 @@ void vser_ctrl_ack(struct virtqueue *vq);
 void vser_ctrl_intr(struct virtqueue *vq);
 
 /* port.c */
-int vser_port_add(struct vser_device *vsdev, u32 id);
+int vser_port_add(struct vser_device *vsdev, u32 id, bool console);
 void vser_port_unplug(struct vser_port *port, bool reset);
 void vser_parked_free(struct vser_device *vsdev);
 void vser_port_put(struct vser_port *port);
@@ -388,7 +408,7 @@ void vser_port_set_name(struct vser_port *port, const char *name,
 			size_t len);
 void vser_port_set_host(struct vser_port *port, bool connected);
 void vser_device_put(struct vser_device *vsdev);
-void vser_port_make_console(struct vser_port *port);
+int vser_port_make_console(struct vser_port *port);
 extern const struct attribute_group *vser_port_groups[];
 
 /* fops.c */
@@ -410,8 +430,11 @@ int vser_buf_add_in(struct virtqueue *vq, struct vser_buf *buf);
 int vser_rx_fill(struct vser_port *port);
 void vser_rx_drain(struct vser_port *port);
 void vser_rx_discard(struct vser_port *port);
-bool vser_rx_poll(struct vser_port *port);
-int vser_tx_alloc(struct vser_port *port);
+bool vser_rx_poll(struct vser_port *port, bool *got);
+void vser_rx_work(struct work_struct *work);
+void vser_rx_stop(struct vser_port *port);
+int vser_tx_alloc(struct vser_port *port, bool small);
+void vser_tx_release(struct vser_port *port);
 void vser_tx_free(struct vser_port *port);
 void vser_tx_slots_free(struct vser_txslot *tx);
 void vser_tx_set_queue(struct vser_port *port, struct virtqueue *vq);
@@ -431,6 +454,8 @@ void vser_hvc_del(struct vser_port *port);
 void vser_hvc_resize(struct vser_port *port, u16 cols, u16 rows);
 void vser_hvc_config_changed(struct vser_device *vsdev);
 void vser_hvc_kick(void);
+void vser_hvc_tx_done(struct vser_port *port);
+void vser_hvc_tx_reset(struct vser_port *port);
 #else
 static inline int vser_hvc_add(struct vser_port *port)
 {
@@ -451,6 +476,14 @@ static inline void vser_hvc_config_changed(struct vser_device *vsdev)
 }
 
 static inline void vser_hvc_kick(void)
+{
+}
+
+static inline void vser_hvc_tx_done(struct vser_port *port)
+{
+}
+
+static inline void vser_hvc_tx_reset(struct vser_port *port)
 {
 }
 #endif

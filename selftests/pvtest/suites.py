@@ -44,6 +44,18 @@ def _serial_machine():
                    ports=[Port('q1', 'org.pvguest.unplug.0', nr=1)])])
 
 
+def _rx_machine():
+    """As _serial_machine(), with a virtconsole on port 0 and an interrupt
+    vector per queue on the first controller (10 queues and the config
+    vector): with the default two vectors, any queue's interrupt runs
+    every queue's callback, which hides a receive interrupt left off."""
+    machine = _serial_machine()
+    machine.controllers[0].extra = 'vectors=11'
+    machine.controllers[0].ports.insert(
+        0, Port('c0', 'org.pvguest.console.0', nr=0, console=True))
+    return machine
+
+
 def _many_machine():
     """max_ports=31 filled: a virtconsole on port 0 and 30 data ports; a
     second controller with one port, live at the same time; and a
@@ -105,6 +117,16 @@ SUITES = [
           machine=_serial_machine(), module='virtio_serial',
           kernels=('debug', 'stock'),
           append='initcall_blacklist=virtio_console_init'),
+    # The receive side at its edges: a port plugged in again must not
+    # hand the old port's data to its opener; no POLL_IN lost to a
+    # reader that drains after each one.
+    # A console's output counted in its port's statistics, and a burst
+    # of kernel messages through it whole (hvc0 is a kernel console).
+    Suite('virtio_serial.rx',
+          ['load:virtio_serial', 'ksft:vser_rx_test',
+           'ksft:vser_constats_test', 'unload:virtio_serial'],
+          machine=_rx_machine(), module='virtio_serial',
+          append='console=hvc0'),
     # 31 ports and two controllers, then the same after a module unload
     # and reload.
     Suite('virtio_serial.many',
