@@ -25,6 +25,7 @@
 
 #include "kselftest_harness.h"
 #include "hostctl.h"
+#include "vport.h"
 
 #define PORT0 "/dev/virtio-ports/org.pvguest.test.0"
 #define PORT1 "/dev/virtio-ports/org.pvguest.test.1"
@@ -68,20 +69,6 @@ static int find_by_name(const char *name, char *dev, size_t len)
 	}
 	closedir(dir);
 	return ret;
-}
-
-/* Wait until poll() shows @bit set (@set) or clear on @fd. */
-static int wait_revents(int fd, short bit, int set)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
-	int i;
-
-	for (i = 0; i < 1000; i++) {
-		if (poll(&pfd, 1, 0) >= 0 && !!(pfd.revents & bit) == set)
-			return 0;
-		usleep(10000);
-	}
-	return -1;
 }
 
 /*
