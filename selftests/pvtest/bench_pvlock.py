@@ -16,7 +16,7 @@ right after it in the same guest: the cost of the pv paths without
 overcommit, measured by pairs so that drifting host load cancels out.  For experiments:
 PVGUEST_PVLOCK_LEVELS (e.g. "2x") restricts the levels, and
 PVGUEST_PVLOCK_APPEND adds kernel command line words that
-pvlock_bench.sh reads (pvlock.spin_threshold=256,
+pvlock_bench.sh reads (pvlock.spin_us=5,
 pvlock_torture.cs_loops=50, pvlock_bench.types=pvlock,ticket, ...).
 """
 
