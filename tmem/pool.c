@@ -764,8 +764,8 @@ int tmem_put(int pool_id, const struct tmem_oid *oid, pgoff_t index,
 {
 	struct tmem_entry tmp = { }, *e = NULL;
 	struct tmem_streak *st;
+	bool skip, raw = READ_ONCE(tmem_store_raw);
 	u64 t0 = local_clock();
-	bool skip;
 	int ret;
 
 	tmem_stat_inc(TMEM_STAT_PUTS);
@@ -783,7 +783,7 @@ int tmem_put(int pool_id, const struct tmem_oid *oid, pgoff_t index,
 	 * but a page for more than half a page of bytes is allocated before
 	 * compressing: under memory pressure a put fails before the work.
 	 */
-	if (!skip || READ_ONCE(tmem_store_raw)) {
+	if (!skip || raw) {
 		e = tmem_entry_alloc();
 		if (!e) {
 			put_cpu_ptr(&tmem_streak);
@@ -791,13 +791,17 @@ int tmem_put(int pool_id, const struct tmem_oid *oid, pgoff_t index,
 			goto install;
 		}
 	}
-	ret = tmem_store_page(page, e ? e : &tmp, skip);
+	ret = tmem_store_page(page, e ? e : &tmp, skip, raw);
 	if (ret == -E2BIG)
 		st->nr++;
 	else if (!ret)
 		st->nr = 0;
 	put_cpu_ptr(&tmem_streak);
-	if (!ret && !e) {
+	if (!ret && !e && WARN_ON_ONCE(tmp.blob)) {
+		/* Only a same-filled page is stored without an entry. */
+		tmem_blob_free(tmp.blob);
+		ret = -EINVAL;
+	} else if (!ret && !e) {
 		/* A same-filled page among incompressible ones. */
 		e = tmem_entry_alloc();
 		if (e) {
