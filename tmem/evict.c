@@ -228,13 +228,15 @@ EXPORT_SYMBOL_IF_KUNIT(tmem_evict);
  * @reason: enum tmem_evict_reason, for the tracepoint
  *
  * Context: any context but hard IRQ; takes tmem_lock in batches.
- * Return: the number of pages dropped.
+ * Return: the number of entries dropped, stored pages and kept ones: 0
+ * only when there was nothing left to drop.
  */
 unsigned long tmem_evict_bytes(unsigned long bytes, int reason)
 {
-	unsigned long kept;
+	unsigned long kept, done;
 
-	return tmem_evict_some(ULONG_MAX, bytes, reason, &kept);
+	done = tmem_evict_some(ULONG_MAX, bytes, reason, &kept);
+	return done + kept;
 }
 
 /*
