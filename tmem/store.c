@@ -400,10 +400,9 @@ static int tmem_stage_page(const void *src, struct tmem_entry *e,
 		ret = -E2BIG;
 	}
 	local_unlock_irqrestore(&tmem_comp->pcpu->lock, flags);
-	if (ret != -E2BIG && !e->blob)
-		ret = -ENOMEM;
-	else if (e->blob)
-		ret = 0;
+	/* A page that could not be allocated is not incompressible. */
+	if (!ret || store_raw)
+		ret = e->blob ? 0 : -ENOMEM;
 	return ret;
 }
 
