@@ -874,6 +874,9 @@ static void tmem_keep_finish(int pool_id, const struct tmem_oid *oid,
 	if (kept)
 		tmem_blob_put_locked(kept);
 	spin_unlock_irqrestore(&tmem_lock, flags);
+	/* The copy out of zsmalloc may take the pool over the cap. */
+	if (tmem_over_cap())
+		tmem_store_kick();
 }
 
 /*
