@@ -718,8 +718,14 @@ static bool tmem_put_reuse(int pool_id, const struct tmem_oid *oid,
 
 	if (tmem_page_same(&copy, page)) {
 		spin_lock_irqsave(&tmem_lock, flags);
+		/*
+		 * For a same-filled page, an entry recycled at the same
+		 * address is told apart by what it holds.
+		 */
 		same = tmem_lookup_any_locked(pool_id, oid, index) == e &&
-		       e->kept && e->blob == copy.blob;
+		       e->kept && e->blob == copy.blob &&
+		       e->value == copy.value &&
+		       e->has_csum == copy.has_csum && e->csum == copy.csum;
 		if (same)
 			tmem_unkeep_locked(e);
 		if (copy.blob)
