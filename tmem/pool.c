@@ -633,6 +633,9 @@ static void tmem_keep_locked(struct tmem_entry *e)
 	tmem_stat_inc(TMEM_STAT_KEPT_PAGES);
 	/* Losing it costs a compression, not a disk read: evict it first. */
 	tmem_lru_cool_locked(e);
+	/* Not worth zsmalloc space until a put makes it visible again. */
+	if (e->blob && e->blob->staged)
+		tmem_park_locked(e->blob);
 }
 
 /* A kept entry's page was put back unchanged: store it again. */

@@ -652,6 +652,24 @@ void tmem_stage_locked(struct tmem_blob *blob, struct tmem_entry *e)
 }
 
 /**
+ * tmem_park_locked() - take a kept entry's staged blob out of staging
+ * @blob: the staged blob, whose owner no get can find any more
+ *
+ * The worker would spend zsmalloc space, and maybe evict pages a get can
+ * find, on a page only an unchanged put may want back.
+ *
+ * Context: tmem_lock held.
+ */
+void tmem_park_locked(struct tmem_blob *blob)
+{
+	if (blob->parked)
+		return;
+	list_del_init(&blob->node);
+	blob->parked = true;
+	tmem_staged_bytes -= tmem_blob_mem(blob);
+}
+
+/**
  * tmem_restage_locked() - queue a kept entry's parked blob for the worker
  * @blob: the blob, whose owner is visible again
  *

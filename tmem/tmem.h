@@ -224,6 +224,7 @@ int tmem_store_page(struct page *page, struct tmem_entry *e,
 int tmem_load_page(const struct tmem_entry *e, struct page *page);
 struct tmem_blob *tmem_blob_keep(struct tmem_blob *blob);
 bool tmem_page_same(const struct tmem_entry *e, struct page *page);
+void tmem_park_locked(struct tmem_blob *blob);
 void tmem_restage_locked(struct tmem_blob *blob);
 void tmem_blob_get_locked(struct tmem_blob *blob);
 void tmem_blob_put_locked(struct tmem_blob *blob);
