@@ -168,11 +168,11 @@ static unsigned long tmem_entry_bytes_locked(const struct tmem_entry *e)
  * Drop least recently used pages until @nr are dropped or about @bytes
  * freed, whichever comes first.  Kept entries (at the cold end, see
  * tmem_lru_cool_locked()) go first: they count against @nr and @bytes,
- * but not in the result, as no get could have found them.
+ * and in *@kept, not in the result, as no get could have found them.
  * Return: the number of stored pages dropped.
  */
 static unsigned long tmem_evict_some(unsigned long nr, unsigned long bytes,
-				     int reason)
+				     int reason, unsigned long *kept)
 {
 	unsigned long flags, scanned = 0, done = 0, freed = 0;
 	struct tmem_entry *e;
@@ -199,6 +199,7 @@ static unsigned long tmem_evict_some(unsigned long nr, unsigned long bytes,
 		if (batch < TMEM_EVICT_BATCH)
 			break;
 	}
+	*kept = scanned - done;
 	return done;
 }
 
@@ -215,7 +216,9 @@ static unsigned long tmem_evict_some(unsigned long nr, unsigned long bytes,
  */
 unsigned long tmem_evict(unsigned long nr, int reason)
 {
-	return tmem_evict_some(nr, ULONG_MAX, reason);
+	unsigned long kept;
+
+	return tmem_evict_some(nr, ULONG_MAX, reason, &kept);
 }
 EXPORT_SYMBOL_IF_KUNIT(tmem_evict);
 
@@ -225,11 +228,15 @@ EXPORT_SYMBOL_IF_KUNIT(tmem_evict);
  * @reason: enum tmem_evict_reason, for the tracepoint
  *
  * Context: any context but hard IRQ; takes tmem_lock in batches.
- * Return: the number of pages dropped.
+ * Return: the number of entries dropped, stored pages and kept ones: 0
+ * only when there was nothing left to drop.
  */
 unsigned long tmem_evict_bytes(unsigned long bytes, int reason)
 {
-	return tmem_evict_some(ULONG_MAX, bytes, reason);
+	unsigned long kept, done;
+
+	done = tmem_evict_some(ULONG_MAX, bytes, reason, &kept);
+	return done + kept;
 }
 
 /*
@@ -256,10 +263,16 @@ static unsigned long tmem_shrink_count(struct shrinker *shrinker,
 static unsigned long tmem_shrink_scan(struct shrinker *shrinker,
 				      struct shrink_control *sc)
 {
-	unsigned long freed;
+	unsigned long freed, kept;
 	u64 t0 = local_clock();
 
-	freed = tmem_evict(sc->nr_to_scan, TMEM_EVICT_SHRINKER);
+	/*
+	 * Kept entries are counted by tmem_shrink_count(): dropping them is
+	 * progress, or a batch of them would stop the shrinker for good.
+	 */
+	freed = tmem_evict_some(sc->nr_to_scan, ULONG_MAX,
+				TMEM_EVICT_SHRINKER, &kept);
+	freed += kept;
 	tmem_free_pending();
 	tmem_stat_add(TMEM_STAT_SHRINK_NS, local_clock() - t0);
 	return freed ? freed : SHRINK_STOP;

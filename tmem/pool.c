@@ -633,6 +633,9 @@ static void tmem_keep_locked(struct tmem_entry *e)
 	tmem_stat_inc(TMEM_STAT_KEPT_PAGES);
 	/* Losing it costs a compression, not a disk read: evict it first. */
 	tmem_lru_cool_locked(e);
+	/* Not worth zsmalloc space until a put makes it visible again. */
+	if (e->blob && e->blob->staged)
+		tmem_park_locked(e->blob);
 }
 
 /* A kept entry's page was put back unchanged: store it again. */
@@ -718,8 +721,14 @@ static bool tmem_put_reuse(int pool_id, const struct tmem_oid *oid,
 
 	if (tmem_page_same(&copy, page)) {
 		spin_lock_irqsave(&tmem_lock, flags);
+		/*
+		 * For a same-filled page, an entry recycled at the same
+		 * address is told apart by what it holds.
+		 */
 		same = tmem_lookup_any_locked(pool_id, oid, index) == e &&
-		       e->kept && e->blob == copy.blob;
+		       e->kept && e->blob == copy.blob &&
+		       e->value == copy.value &&
+		       e->has_csum == copy.has_csum && e->csum == copy.csum;
 		if (same)
 			tmem_unkeep_locked(e);
 		if (copy.blob)
@@ -764,8 +773,8 @@ int tmem_put(int pool_id, const struct tmem_oid *oid, pgoff_t index,
 {
 	struct tmem_entry tmp = { }, *e = NULL;
 	struct tmem_streak *st;
+	bool skip, raw = READ_ONCE(tmem_store_raw);
 	u64 t0 = local_clock();
-	bool skip;
 	int ret;
 
 	tmem_stat_inc(TMEM_STAT_PUTS);
@@ -783,7 +792,7 @@ int tmem_put(int pool_id, const struct tmem_oid *oid, pgoff_t index,
 	 * but a page for more than half a page of bytes is allocated before
 	 * compressing: under memory pressure a put fails before the work.
 	 */
-	if (!skip || READ_ONCE(tmem_store_raw)) {
+	if (!skip || raw) {
 		e = tmem_entry_alloc();
 		if (!e) {
 			put_cpu_ptr(&tmem_streak);
@@ -791,13 +800,17 @@ int tmem_put(int pool_id, const struct tmem_oid *oid, pgoff_t index,
 			goto install;
 		}
 	}
-	ret = tmem_store_page(page, e ? e : &tmp, skip);
+	ret = tmem_store_page(page, e ? e : &tmp, skip, raw);
 	if (ret == -E2BIG)
 		st->nr++;
 	else if (!ret)
 		st->nr = 0;
 	put_cpu_ptr(&tmem_streak);
-	if (!ret && !e) {
+	if (!ret && !e && WARN_ON_ONCE(tmp.blob)) {
+		/* Only a same-filled page is stored without an entry. */
+		tmem_blob_free(tmp.blob);
+		ret = -EINVAL;
+	} else if (!ret && !e) {
 		/* A same-filled page among incompressible ones. */
 		e = tmem_entry_alloc();
 		if (e) {
@@ -870,6 +883,9 @@ static void tmem_keep_finish(int pool_id, const struct tmem_oid *oid,
 	if (kept)
 		tmem_blob_put_locked(kept);
 	spin_unlock_irqrestore(&tmem_lock, flags);
+	/* The copy out of zsmalloc may take the pool over the cap. */
+	if (tmem_over_cap())
+		tmem_store_kick();
 }
 
 /*

@@ -316,6 +316,7 @@ void tmem_blob_free(struct tmem_blob *blob)
 		kfree(blob->data);
 	kmem_cache_free(tmem_blob_cache, blob);
 }
+EXPORT_SYMBOL_IF_KUNIT(tmem_blob_free);
 
 /*
  * An empty staged blob with room for TMEM_STAGE_SLAB_MAX bytes, or NULL.
@@ -368,8 +369,12 @@ static struct tmem_blob *tmem_blob_fill(struct tmem_blob *blob,
 	return blob;
 }
 
-/* Compress @src into a staged blob for @e; under the CPU's local lock. */
-static int tmem_stage_page(const void *src, struct tmem_entry *e)
+/*
+ * Compress @src into a staged blob for @e, raw if @store_raw and it does
+ * not compress; under the CPU's local lock.
+ */
+static int tmem_stage_page(const void *src, struct tmem_entry *e,
+			   bool store_raw)
 {
 	struct tmem_blob *blob = tmem_blob_prealloc();
 	unsigned int dlen, limit;
@@ -388,17 +393,16 @@ static int tmem_stage_page(const void *src, struct tmem_entry *e)
 	tmem_stat_add(TMEM_STAT_COMPRESS_NS, local_clock() - t0);
 	if (!ret) {
 		e->blob = tmem_blob_fill(blob, p->buf, dlen, false);
-	} else if (READ_ONCE(tmem_store_raw)) {
+	} else if (store_raw) {
 		e->blob = tmem_blob_fill(blob, src, PAGE_SIZE, true);
 	} else {
 		tmem_blob_unprealloc(blob);
 		ret = -E2BIG;
 	}
 	local_unlock_irqrestore(&tmem_comp->pcpu->lock, flags);
-	if (ret != -E2BIG && !e->blob)
-		ret = -ENOMEM;
-	else if (e->blob)
-		ret = 0;
+	/* A page that could not be allocated is not incompressible. */
+	if (!ret || store_raw)
+		ret = e->blob ? 0 : -ENOMEM;
 	return ret;
 }
 
@@ -407,13 +411,16 @@ static int tmem_stage_page(const void *src, struct tmem_entry *e)
  * @page: the page
  * @e: the entry, not yet visible: gets a fill value or a staged blob
  * @guess_incompressible: reject the page as incompressible without
- *                        compressing it, unless it is same-filled
+ *                        compressing it, unless it is same-filled or
+ *                        @store_raw
+ * @store_raw: store an incompressible page uncompressed; the caller reads
+ *             tmem_store_raw once, as it may change at any time
  *
  * Context: any context but hard IRQ; never sleeps.
  * Return: 0, -E2BIG for an incompressible page not stored raw, -ENOMEM.
  */
 int tmem_store_page(struct page *page, struct tmem_entry *e,
-		    bool guess_incompressible)
+		    bool guess_incompressible, bool store_raw)
 {
 	void *src = kmap_local_page(page);
 	int ret = 0;
@@ -424,13 +431,14 @@ int tmem_store_page(struct page *page, struct tmem_entry *e,
 	}
 	if (tmem_page_same_filled(src, &e->value))
 		ret = 0;
-	else if (guess_incompressible && !READ_ONCE(tmem_store_raw))
+	else if (guess_incompressible && !store_raw)
 		ret = -E2BIG;
 	else
-		ret = tmem_stage_page(src, e);
+		ret = tmem_stage_page(src, e, store_raw);
 	kunmap_local(src);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(tmem_store_page);
 
 static int tmem_load_bytes(const void *src, const struct tmem_blob *blob,
 			   void *dst)
@@ -641,6 +649,24 @@ void tmem_stage_locked(struct tmem_blob *blob, struct tmem_entry *e)
 	tmem_staged_bytes += tmem_blob_mem(blob);
 	tmem_stat_add(TMEM_STAT_COMPRESSED_BYTES, blob->len);
 	tmem_store_kick();
+}
+
+/**
+ * tmem_park_locked() - take a kept entry's staged blob out of staging
+ * @blob: the staged blob, whose owner no get can find any more
+ *
+ * The worker would spend zsmalloc space, and maybe evict pages a get can
+ * find, on a page only an unchanged put may want back.
+ *
+ * Context: tmem_lock held.
+ */
+void tmem_park_locked(struct tmem_blob *blob)
+{
+	if (blob->parked)
+		return;
+	list_del_init(&blob->node);
+	blob->parked = true;
+	tmem_staged_bytes -= tmem_blob_mem(blob);
 }
 
 /**

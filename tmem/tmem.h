@@ -220,10 +220,11 @@ int tmem_comp_decompress(struct tmem_comp *comp, const void *src,
 			 unsigned int slen, void *dst);
 bool tmem_page_same_filled(const void *ptr, unsigned long *value);
 int tmem_store_page(struct page *page, struct tmem_entry *e,
-		    bool guess_incompressible);
+		    bool guess_incompressible, bool store_raw);
 int tmem_load_page(const struct tmem_entry *e, struct page *page);
 struct tmem_blob *tmem_blob_keep(struct tmem_blob *blob);
 bool tmem_page_same(const struct tmem_entry *e, struct page *page);
+void tmem_park_locked(struct tmem_blob *blob);
 void tmem_restage_locked(struct tmem_blob *blob);
 void tmem_blob_get_locked(struct tmem_blob *blob);
 void tmem_blob_put_locked(struct tmem_blob *blob);

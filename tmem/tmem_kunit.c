@@ -648,6 +648,34 @@ static void tmem_test_cap(struct kunit *test)
 }
 
 /*
+ * tmem_store_page() follows the store_raw flag it is given, not the
+ * parameter, which an admin may change between the put's two looks at it.
+ */
+static void tmem_test_store_raw_once(struct kunit *test)
+{
+	struct tmem_test *t = test->priv;
+	struct tmem_entry e = { };
+
+	tmem_test_fill_random(t, t->pages[0]);
+	tmem_store_raw = false;
+	KUNIT_ASSERT_EQ(test, tmem_store_page(t->pages[0], &e, true, true), 0);
+	KUNIT_ASSERT_NOT_NULL(test, e.blob);
+	KUNIT_EXPECT_TRUE(test, e.blob->raw);
+	KUNIT_EXPECT_EQ(test, e.blob->len, (unsigned int)PAGE_SIZE);
+	tmem_blob_free(e.blob);
+
+	memset(&e, 0, sizeof(e));
+	tmem_store_raw = true;
+	KUNIT_EXPECT_EQ(test, tmem_store_page(t->pages[0], &e, true, false),
+			-E2BIG);
+	KUNIT_EXPECT_NULL(test, e.blob);
+	KUNIT_EXPECT_EQ(test, tmem_store_page(t->pages[0], &e, false, false),
+			-E2BIG);
+	KUNIT_EXPECT_NULL(test, e.blob);
+	tmem_blob_free(e.blob);
+}
+
+/*
  * After a streak of incompressible pages of one object, its next pages
  * are rejected without compressing them, but same-filled pages are
  * still stored, and other objects are not affected.
@@ -1161,6 +1189,7 @@ static struct kunit_case tmem_test_cases[] = {
 	KUNIT_CASE(tmem_test_compressors),
 	KUNIT_CASE(tmem_test_incompressible),
 	KUNIT_CASE(tmem_test_incompressible_streak),
+	KUNIT_CASE(tmem_test_store_raw_once),
 	KUNIT_CASE(tmem_test_integrity),
 	KUNIT_CASE(tmem_test_stats),
 	KUNIT_CASE(tmem_test_irq_safe_caller),
