@@ -76,15 +76,15 @@ static DEFINE_MUTEX(pvlock_switch_mutex);
 static bool pvlock_ready;
 static char pvlock_requested[8] = "auto";
 
-static unsigned int spin_us = 10;
+static unsigned int spin_us = 2;
 module_param(spin_us, uint, 0644);
 MODULE_PARM_DESC(spin_us,
-		 "a waiter halts when the lock made no progress for this long (default 10)");
+		 "a waiter halts when the lock made no progress for this long (default 2)");
 
-static unsigned int spin_next_us = 100;
+static unsigned int spin_next_us = 50;
 module_param(spin_next_us, uint, 0644);
 MODULE_PARM_DESC(spin_next_us,
-		 "the same for the waiter next in line (default 100)");
+		 "the same for the waiter next in line (default 50)");
 
 static bool wake_ahead = true;
 module_param(wake_ahead, bool, 0644);
