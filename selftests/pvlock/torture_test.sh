@@ -4,9 +4,11 @@
 # Drive pvlock_torture.ko for each lock type and mode, and judge it here,
 # in user space: TAP, one result per run.  A run passes when it finished
 # in bounded time, saw no mutual-exclusion violation, lost no counter
-# update, starved no thread (max/min acquisitions per thread at most
-# $fair, except with irq_locks, where interrupts steal time unevenly from
-# the threads), and pvlock counted no lost kick.  Mode 3 is mode 2 (mixed,
+# update, starved no thread, served its threads fairly (max/min
+# acquisitions per thread at most $fair; not judged with irq_locks, where
+# interrupts steal time unevenly from the threads, nor for the kernel's
+# spinlock_t, which under a hypervisor is a test-and-set lock, unfair by
+# design), and pvlock counted no lost kick.  Mode 3 is mode 2 (mixed,
 # nesting) plus locks taken from softirq and hardirq on every CPU.
 #
 #   PVLOCK_TORTURE_SECONDS   length of each run (default 3)
@@ -77,7 +79,8 @@ for r in $runs; do
 	amax=$(get acq_max /tmp/result)
 	amin=$(get acq_min /tmp/result)
 	if [ "${amin:-0}" -gt 0 ] 2>/dev/null; then
-		[ "$irql" = 1 ] || [ "$amax" -le $((amin * fair)) ] ||
+		[ "$irql" = 1 ] || [ "$type" = spinlock ] ||
+			[ "$amax" -le $((amin * fair)) ] ||
 			why="$why unfair: max/min $amax/$amin > $fair;"
 	else
 		why="$why a thread starved;"
