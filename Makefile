@@ -10,6 +10,7 @@
 #                                    on the release guest kernel
 #   make shell                       an interactive guest
 #   make lint                        checkpatch --strict, sparse, W=1
+#   make htmldocs                    Documentation/ as HTML, in out/htmldocs
 #   make deps                        install what the harness needs (Debian)
 #
 # Build products go under out/; guest kernels are cached outside the clone,
@@ -61,6 +62,12 @@ check: deps
 
 lint: deps
 	$(RUN) check --only 'lint.*'
+
+# Sphinx, with the kernel's kernel-doc extension (see the script).
+htmldocs: deps
+	@sh Documentation/htmldocs.sh $(OUT)/htmldocs
+
+.PHONY: htmldocs
 
 selfcheck: deps
 	$(RUN) check --only 'harness.selfcheck'

@@ -25,8 +25,13 @@
 __printf(3, 4) int hostctl(char *reply, size_t len, const char *fmt, ...);
 
 /**
- * pattern_byte() - byte @i of the test stream with seed @seed; the host's
- * pattern() makes the same stream.
+ * pattern_byte() - one byte of the test stream
+ * @seed: the stream's seed
+ * @i:    offset of the byte in the stream
+ *
+ * The host's pattern() makes the same stream.
+ *
+ * Return: byte @i of the stream with seed @seed.
  */
 static inline uint8_t pattern_byte(unsigned int seed, size_t i)
 {
@@ -34,33 +39,44 @@ static inline uint8_t pattern_byte(unsigned int seed, size_t i)
 }
 
 /**
- * wait_path() - wait up to @ms milliseconds for @path to exist (@exists
- * true) or to be gone (@exists false).
+ * wait_path() - wait for a file to appear or to go
+ * @path:   the file
+ * @exists: true to wait for @path to exist, false for it to be gone
+ * @ms:     how long to wait, in milliseconds
  *
  * Return: 0 when it did, -1 on timeout.
  */
 int wait_path(const char *path, int exists, int ms);
 
 /**
- * read_full() - read exactly @len bytes from @fd, retrying short reads and
- * EINTR.
+ * read_full() - read an exact number of bytes
+ * @fd:  the file to read
+ * @buf: where the bytes go
+ * @len: how many to read
+ *
+ * Reads exactly @len bytes from @fd, retrying short reads and EINTR.
  *
  * Return: 0, or -1 on error or end of file.
  */
 int read_full(int fd, void *buf, size_t len);
 
 /**
- * write_full() - write all @len bytes to @fd, retrying short writes and
- * EINTR.
+ * write_full() - write a whole buffer
+ * @fd:  the file to write
+ * @buf: the bytes
+ * @len: how many to write
+ *
+ * Writes all @len bytes to @fd, retrying short writes and EINTR.
  *
  * Return: 0, or -1 on error.
  */
 int write_full(int fd, const void *buf, size_t len);
 
 /**
- * write_str() - write the string @s to the file @path, opened with O_TRUNC
- * as the shell's ">" does (on a tracefs trace file that clears the
- * buffer).
+ * write_str() - write a string to a file, as the shell's ">" does
+ * @path: the file, opened with O_TRUNC (on a tracefs trace file that
+ *        clears the buffer)
+ * @s:    the string
  *
  * Return: 0 when all of @s was written, -1 otherwise.
  */

@@ -11,10 +11,14 @@
 #include <stddef.h>
 
 /**
- * vport_name() - the class device name (vport<d>p<n>) that the
- * /dev/virtio-ports link @link points at, into @out.  The guest's uevent
- * helper remakes the link on each uevent (a host_connected change sends
- * one): retry for up to 2 s while it is briefly gone.
+ * vport_name() - the class device name behind a /dev/virtio-ports link
+ * @link: the /dev/virtio-ports link
+ * @out:  receives the class device name (vport<d>p<n>) @link points at
+ * @len:  size of @out
+ *
+ * The guest's uevent helper remakes the link on each uevent (a
+ * host_connected change sends one): retry for up to 2 s while it is
+ * briefly gone.
  *
  * Return: 0, or -1 when the link stays missing or the name does not fit
  * in @len bytes.
@@ -22,28 +26,36 @@
 int vport_name(const char *link, char *out, size_t len);
 
 /**
- * vport_attr() - the first line of /sys/class/virtio-ports/@vport/@attr,
- * newline included, into @out; "" when the file is empty.
+ * vport_attr() - read a port's sysfs attribute
+ * @vport: the class device name (vport<d>p<n>)
+ * @attr:  the attribute's name
+ * @out:   receives the first line of /sys/class/virtio-ports/@vport/@attr,
+ *         newline included; "" when the file is empty
+ * @len:   size of @out
  *
  * Return: 0, or -1 (@out then "") when the file cannot be opened.
  */
 int vport_attr(const char *vport, const char *attr, char *out, size_t len);
 
 /**
- * wait_revents() - poll @fd (for POLLIN and POLLOUT) every 10 ms, for up
- * to 10 s, until @bit is set in the returned events (@set true) or clear
- * (@set false).
+ * wait_revents() - wait for a poll event bit to be set or clear
+ * @fd:  the file, polled for POLLIN and POLLOUT every 10 ms, for up to 10 s
+ * @bit: the event bit to watch in the returned events
+ * @set: true to wait for @bit to be set, false for it to be clear
  *
  * Return: 0 when it was, -1 on timeout.
  */
 int wait_revents(int fd, short bit, int set);
 
 /**
- * vport_echo() - one byte each way on the port @path, whose host socket
- * is @id: connect the host, have it send @tag and read it back, write the
- * complement of @tag and have the host receive it, then disconnect the
- * host.  The byte tells ports apart, so a crossed queue shows.  Failures
- * are logged on stderr.
+ * vport_echo() - move one byte each way through a port
+ * @path: the port's device
+ * @id:   the id of the port's host socket
+ * @tag:  the byte; it tells ports apart, so a crossed queue shows
+ *
+ * Connects the host, has it send @tag and reads it back, writes the
+ * complement of @tag and has the host receive it, then disconnects the
+ * host.  Failures are logged on stderr.
  *
  * Return: 0 when both bytes arrived intact, -1 otherwise.
  */

@@ -63,7 +63,7 @@ def _unit_name(case):
 def names():
     return [_unit_name(c) for c in _unit_cases()] + list(LINT) + ['harness.selfcheck: ' + f for f in SELFCHECK] + \
         ['compat.build@' + rel for rel in sorted(images.stock_headers())
-         if build.module_dirs()]
+         if build.module_dirs()] + list(DOCS)
 
 
 def c_sources():
@@ -166,13 +166,94 @@ def unit_tests(report, want):
                            bad[0][1] if bad else '')])
 
 
+# The docs build (make htmldocs) and kernel-doc over every source; neither
+# needs a guest kernel.
+DOCS = ('docs.htmldocs', 'docs.kernel-doc')
+# Headers whose every kernel-doc comment must reach the HTML.
+DOCS_HEADERS = ('pvlock/include/pvlock.h',)
+EXPORT = re.compile(r'^EXPORT_SYMBOL(?:_NS)?(?:_GPL)?\((\w+)', re.M)
+
+
+def _docs_missing(html):
+    """Names from the public headers' kernel-doc comments and the exported
+    functions that have no C-domain entry in the HTML."""
+    want = []
+    for h in DOCS_HEADERS:
+        with open(os.path.join(TOP, h)) as f:
+            want += re.findall(r'^/\*\*\n \* (?:struct |union |enum )?'
+                               r'(\w+)(?:\(\))? - ', f.read(), re.M)
+    for src in c_sources():
+        with open(src) as f:
+            text = f.read()
+        # Functions only: an exported variable has no kernel-doc.
+        want += [n for n in EXPORT.findall(text)
+                 if re.search(r'^\S.*\b%s\(' % n, text, re.M)]
+    return [n for n in dict.fromkeys(want) if 'id="c.%s"' % n not in html]
+
+
+def docs_htmldocs():
+    """make htmldocs succeeds, prints no warning, has a page for every
+    .rst, all reached from the index, and shows the API."""
+    name = 'docs.htmldocs'
+    r = subprocess.run(['make', '-s', '-C', TOP, 'htmldocs'],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    if r.returncode != 0 or re.search(r'warning|error', r.stdout, re.I):
+        return Result(name, FAIL, 'make htmldocs (exit %d):\n%s' %
+                      (r.returncode, r.stdout[-3000:]))
+    out = os.path.join(TOP, 'out', 'htmldocs')
+    pages = sorted(os.path.basename(p)[:-4] for p in
+                   glob.glob(os.path.join(TOP, 'Documentation', '*.rst')))
+    html = {}
+    for p in pages:
+        try:
+            with open(os.path.join(out, p + '.html')) as f:
+                html[p] = f.read()
+        except OSError:
+            return Result(name, FAIL, 'no %s.html' % p)
+    unlinked = [p for p in pages if p != 'index' and
+                'href="%s.html"' % p not in html['index']]
+    if unlinked:
+        return Result(name, FAIL, 'index links no ' + ', '.join(unlinked))
+    missing = _docs_missing(''.join(html.values()))
+    if missing:
+        return Result(name, FAIL, 'not documented: ' + ', '.join(missing))
+    return Result(name, PASS, '%d pages' % len(pages))
+
+
+def docs_kernel_doc():
+    """kernel-doc -Wall has nothing to say about any of our sources."""
+    name = 'docs.kernel-doc'
+    r = subprocess.run(['sh', os.path.join(TOP, 'Documentation',
+                                           'htmldocs.sh'), 'ksrc'],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    if r.returncode != 0:
+        return Result(name, FAIL, r.stdout)
+    script = os.path.join(r.stdout.splitlines()[-1], 'scripts', 'kernel-doc')
+    r = subprocess.run(['perl', script, '-none', '-Wall'] + c_sources(),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, cwd=TOP)
+    if r.returncode != 0 or r.stdout.strip():
+        return Result(name, FAIL, '\n  '.join(r.stdout.splitlines()[:30]))
+    return Result(name, PASS, '%d files' % len(c_sources()))
+
+
+def docs_tests(report, want):
+    if 'docs.htmldocs' in want:
+        report.add([docs_htmldocs()])
+    if 'docs.kernel-doc' in want:
+        report.add([docs_kernel_doc()])
+
+
 def run(report, only, selected):
     want = [n for n in names() if selected(n, only)]
     if not want:
         return
     unit_tests(report, want)
+    docs_tests(report, want)
     if not [n for n in want
-            if not n.startswith(tuple(UNIT.values()))]:
+            if not n.startswith(tuple(UNIT.values()) + DOCS)]:
         return
     try:
         image = images.get('debug')
