@@ -4,6 +4,7 @@
 #
 #   make [KDIR=<kernel build dir>]   build the modules (default: running kernel)
 #   make install / clean
+#   make version                      the version the modules and dkms get
 #   make demo                        boot a guest and show the modules working
 #   make check [ONLY='glob ...']     every test, on the debug guest kernel
 #   make bench [ONLY=glob]           the benchmarks (ONLY=tmem: one module's),
@@ -26,6 +27,12 @@ MODULE_DIRS := $(wildcard virtio_serial pvlock tmem)
 KREL = $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 BUILD = $(OUT)/build/$(KREL)
 
+# The modules' version: scripts/version.sh is the one place that computes
+# it (override with PVGUEST_VERSION=...).
+ifeq ($(origin PVGUEST_VERSION),undefined)
+PVGUEST_VERSION := $(shell sh $(CURDIR)/scripts/version.sh)
+endif
+
 all: modules
 
 kdir:
@@ -43,7 +50,10 @@ sync: kdir
 		$(BUILD)/
 
 modules: sync
-	$(MAKE) -C $(KDIR) M=$(BUILD) modules
+	$(MAKE) -C $(KDIR) M=$(BUILD) PVGUEST_VERSION=$(PVGUEST_VERSION) modules
+
+version:
+	@echo $(PVGUEST_VERSION)
 
 install: modules
 	$(MAKE) -C $(KDIR) M=$(BUILD) INSTALL_MOD_DIR=extra modules_install
@@ -74,5 +84,5 @@ shell: deps
 bench: deps
 	$(RUN) bench $(ONLY_ARGS)
 
-.PHONY: all kdir sync modules install clean deps check lint selfcheck demo \
+.PHONY: all kdir sync modules version install clean deps check lint selfcheck demo \
 	shell bench
