@@ -26,7 +26,10 @@ ONLY ?=
 ONLY_ARGS = $(foreach pat,$(ONLY),--only '$(pat)')
 MODULE_DIRS := $(wildcard virtio_serial pvlock tmem)
 
-KREL ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+# The release the modules are built for (their vermagic): Debian's 6.1
+# headers say 6.1.<sublevel> in include/config/kernel.release.
+KREL ?= $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 BUILD = $(OUT)/build/$(KREL)
 
 # The modules' version: scripts/version.sh is the one place that computes
@@ -79,8 +82,9 @@ version:
 install: install-modules install-config
 
 install-modules: modules
-	$(MAKE) -C $(KDIR) M=$(BUILD) INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) \
-		INSTALL_MOD_DIR=extra modules_install
+	$(MAKE) -C $(KDIR) M=$(BUILD) KERNELRELEASE=$(KREL) \
+		INSTALL_MOD_PATH=$(INSTALL_MOD_PATH) INSTALL_MOD_DIR=extra \
+		modules_install
 	$(DEPMOD)
 
 install-config:
