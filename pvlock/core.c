@@ -774,4 +774,5 @@ module_init(pvlock_init_module);
 module_exit(pvlock_exit_module);
 
 MODULE_LICENSE("GPL");
+MODULE_VERSION(PVGUEST_VERSION);
 MODULE_DESCRIPTION("Paravirtual ticket spinlocks: halt the waiting vCPU, kick the next one");

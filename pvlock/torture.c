@@ -449,4 +449,5 @@ module_exit(torture_exit);
 
 MODULE_IMPORT_NS(PVLOCK);
 MODULE_LICENSE("GPL");
+MODULE_VERSION(PVGUEST_VERSION);
 MODULE_DESCRIPTION("Torture test and benchmark for pvlock");

@@ -11,7 +11,7 @@ set -eu
 
 want="qemu-system-x86 busybox-static linux-source-6.12 gcc make libc6-dev
 bc bison flex libelf-dev libssl-dev cpio kmod e2fsprogs rsync xz-utils patch
-perl python3 python3-sphinx sparse util-linux"
+perl python3 python3-sphinx sparse util-linux dkms"
 
 installed() {
 	dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q ' installed$'

@@ -176,4 +176,5 @@ static void __exit tmem_exit(void)
 module_init(tmem_init);
 module_exit(tmem_exit);
 MODULE_LICENSE("GPL");
+MODULE_VERSION(PVGUEST_VERSION);
 MODULE_DESCRIPTION("Transcendent memory: a compressed, deduplicated cleancache backend");

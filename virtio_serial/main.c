@@ -346,3 +346,4 @@ module_exit(vser_exit);
 
 MODULE_DESCRIPTION("virtio-serial guest driver with SIGIO, compatible with virtio_console");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(PVGUEST_VERSION);

@@ -378,5 +378,6 @@ kunit_test_suite(vser_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for virtio_serial's control-message checks");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(PVGUEST_VERSION);
 MODULE_INFO(test, "Y");
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

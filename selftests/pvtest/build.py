@@ -51,6 +51,14 @@ def _mirror(srcs, dest):
                    cwd=TOP, check=True)
 
 
+def version():
+    """The modules' version, from scripts/version.sh: the mirrors the
+    modules build in have no .git to ask."""
+    return subprocess.run(['sh', os.path.join(TOP, 'scripts', 'version.sh')],
+                          stdout=subprocess.PIPE, text=True,
+                          check=True).stdout.strip()
+
+
 def module_dirs():
     return [d for d in ('virtio_serial', 'pvlock', 'tmem')
             if os.path.exists(os.path.join(TOP, d, 'Kbuild'))]
@@ -75,7 +83,7 @@ def modules(kdir, tag, extra_flags=(), fixtures=True):
         dest = os.path.join(base, name)
         _mirror(srcs, dest)
         run(['make', '-C', kdir, 'M=' + dest, '-j%d' % (os.cpu_count() + 1),
-             *extra_flags, 'modules'], log)
+             'PVGUEST_VERSION=' + version(), *extra_flags, 'modules'], log)
         kos += glob.glob(os.path.join(dest, '**', '*.ko'), recursive=True)
     return kos
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import unittest
 
-from . import build, guest, images
+from . import build, guest, images, pkg
 from .ktap import FAIL, PASS, Result
 from .paths import SELFTESTS, TOP
 
@@ -63,7 +63,7 @@ def _unit_name(case):
 def names():
     return [_unit_name(c) for c in _unit_cases()] + list(LINT) + ['harness.selfcheck: ' + f for f in SELFCHECK] + \
         ['compat.build@' + rel for rel in sorted(images.stock_headers())
-         if build.module_dirs()] + list(DOCS)
+         if build.module_dirs()] + list(DOCS) + pkg.names()
 
 
 def c_sources():
@@ -273,6 +273,7 @@ def run(report, only, selected):
     for name, pattern in SELFCHECK.items():
         if 'harness.selfcheck: ' + name in want:
             report.add([selfcheck(name, pattern)])
+    pkg.run(report, want, kdir)
     for rel, kdir in sorted(images.stock_headers().items()):
         if 'compat.build@' + rel in want:
             report.add([compat_build(rel, kdir)])
