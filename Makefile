@@ -33,10 +33,10 @@ KREL ?= $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
 	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 BUILD = $(OUT)/build/$(KREL)
 
-# The modules' version: scripts/version.sh is the one place that computes
+# The modules' version: .pkg/version.sh is the one place that computes
 # it (override with PVGUEST_VERSION=...).
 ifeq ($(origin PVGUEST_VERSION),undefined)
-PVGUEST_VERSION := $(shell sh $(CURDIR)/scripts/version.sh)
+PVGUEST_VERSION := $(shell sh $(CURDIR)/.pkg/version.sh)
 endif
 
 # Installation.  DESTDIR stages everything under another root (packaging,

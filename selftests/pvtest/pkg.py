@@ -20,7 +20,7 @@ from . import images
 from .ktap import FAIL, PASS, Result
 from .paths import TOP
 
-VERSION_SH = os.path.join(TOP, 'scripts', 'version.sh')
+VERSION_SH = os.path.join(TOP, '.pkg', 'version.sh')
 # What dkms installs: the KUnit tests stay out.
 DKMS_MODULES = ('virtio_serial', 'pvlock', 'pvlock_torture')
 
@@ -88,8 +88,8 @@ def _check_module(path, krel, ver):
 
 
 def check_version():
-    """scripts/version.sh: git describe in the clone, the filled-in
-    VERSION of a git archive export, the name of a pvguest-<version>
+    """.pkg/version.sh: git describe in the clone, the filled-in
+    .version of a git archive export, the name of a pvguest-<version>
     folder (dkms's copy), 0.0+unknown without any of these."""
     ver = version()
     head = _git('rev-parse', '--short', 'HEAD')
@@ -118,15 +118,15 @@ def check_version():
             raise Failed('git archive export: version %r, expected %r' %
                          (got, want))
         named = os.path.join(tmp, 'pvguest-1.2-3-gabcdef0')
-        os.makedirs(os.path.join(named, 'scripts'))
-        shutil.copy(VERSION_SH, os.path.join(named, 'scripts'))
+        os.makedirs(os.path.join(named, '.pkg'))
+        shutil.copy(VERSION_SH, os.path.join(named, '.pkg'))
         got = version(named)
         if got != '1.2-3-gabcdef0':
             raise Failed('folder pvguest-1.2-3-gabcdef0: version %r' % got)
         os.rename(named, os.path.join(tmp, 'bare'))
         got = version(os.path.join(tmp, 'bare'))
         if got != '0.0+unknown':
-            raise Failed('no git, VERSION or name: version %r' % got)
+            raise Failed('no git, .version or name: version %r' % got)
 
 
 def _snapshot(root):

@@ -12,7 +12,7 @@
 #     tag's leading v (tag v1.2: 1.2, three commits later 1.2-3-gabcdef0),
 #     before the first tag 0.0-<commits>-g<hash>; -dirty when tracked files
 #     have uncommitted changes.
-#  2. DIR/VERSION, if it holds a version: in the repository it is a
+#  2. DIR/.version, if it holds a version: in the repository it is a
 #     template that `git archive` fills in (export-subst, .gitattributes),
 #     so an exported tarball knows its version without git (0.0-g<hash>
 #     before the first tag, as the export has no commit count).
@@ -46,9 +46,9 @@ from_git() {
 }
 
 from_file() {
-	[ -f "$top/VERSION" ] || return 1
+	[ -f "$top/.version" ] || return 1
 	# "<git describe> <hash>", or " <hash>" before the first tag.
-	set -- $(sed -n '/^[^$]/p;q' "$top/VERSION")
+	set -- $(sed -n '/^[^$]/p;q' "$top/.version")
 	case $# in
 	2) echo "${1#v}" ;;
 	1) echo "0.0-g$1" ;;
