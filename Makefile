@@ -33,10 +33,10 @@ KREL ?= $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
 	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 BUILD = $(OUT)/build/$(KREL)
 
-# The modules' version: .pkg/version.sh is the one place that computes
-# it (override with PVGUEST_VERSION=...).
+# The modules' version: selftests/pkg/version.sh is the one place that
+# computes it (override with PVGUEST_VERSION=...).
 ifeq ($(origin PVGUEST_VERSION),undefined)
-PVGUEST_VERSION := $(shell sh $(CURDIR)/.pkg/version.sh)
+PVGUEST_VERSION := $(shell sh $(CURDIR)/selftests/pkg/version.sh)
 endif
 
 # Installation.  DESTDIR stages everything under another root (packaging,

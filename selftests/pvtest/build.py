@@ -52,9 +52,9 @@ def _mirror(srcs, dest):
 
 
 def version():
-    """The modules' version, from .pkg/version.sh: the mirrors the
+    """The modules' version, from selftests/pkg/version.sh: the mirrors the
     modules build in have no .git to ask."""
-    return subprocess.run(['sh', os.path.join(TOP, '.pkg', 'version.sh')],
+    return subprocess.run(['sh', os.path.join(TOP, 'selftests', 'pkg', 'version.sh')],
                           stdout=subprocess.PIPE, text=True,
                           check=True).stdout.strip()
 

@@ -20,7 +20,7 @@ from . import images
 from .ktap import FAIL, PASS, Result
 from .paths import TOP
 
-VERSION_SH = os.path.join(TOP, '.pkg', 'version.sh')
+VERSION_SH = os.path.join(TOP, 'selftests', 'pkg', 'version.sh')
 # What dkms installs: the KUnit tests stay out.
 DKMS_MODULES = ('virtio_serial', 'pvlock', 'pvlock_torture')
 
@@ -88,7 +88,7 @@ def _check_module(path, krel, ver):
 
 
 def check_version():
-    """.pkg/version.sh: git describe in the clone, the filled-in
+    """selftests/pkg/version.sh: git describe in the clone, the filled-in
     .version of a git archive export, the name of a pvguest-<version>
     folder (dkms's copy), 0.0+unknown without any of these."""
     ver = version()
@@ -118,8 +118,8 @@ def check_version():
             raise Failed('git archive export: version %r, expected %r' %
                          (got, want))
         named = os.path.join(tmp, 'pvguest-1.2-3-gabcdef0')
-        os.makedirs(os.path.join(named, '.pkg'))
-        shutil.copy(VERSION_SH, os.path.join(named, '.pkg'))
+        os.makedirs(os.path.join(named, 'selftests', 'pkg'))
+        shutil.copy(VERSION_SH, os.path.join(named, 'selftests', 'pkg'))
         got = version(named)
         if got != '1.2-3-gabcdef0':
             raise Failed('folder pvguest-1.2-3-gabcdef0: version %r' % got)

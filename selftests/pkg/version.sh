@@ -25,7 +25,7 @@
 # The result is reduced to the characters [A-Za-z0-9.+~_-]: it becomes a
 # file name (dkms) and a C string (MODULE_VERSION).
 
-top=$(cd "${1:-$(dirname "$0")/..}" && pwd -P) || exit 1
+top=$(cd "${1:-$(dirname "$0")/../..}" && pwd -P) || exit 1
 
 # The tree may belong to someone else than the caller (root running
 # `dkms add .` in a user's clone): git refuses such a repository unless
