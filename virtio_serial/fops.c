@@ -13,6 +13,8 @@
  * SIGIO: POLL_IN data arrived, POLL_OUT room after a full queue or host
  *        connected, POLL_HUP host disconnected, POLL_ERR port unplugged.
  */
+#include <linux/highmem.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
@@ -37,6 +39,78 @@ void vser_port_notify(struct vser_port *port, int band)
 		return;
 	atomic64_inc(&port->stats.sigio);
 	kill_fasync(&port->async, SIGIO, band);
+}
+
+/*
+ * Copies to and from user memory of at least this many bytes go through
+ * the pinned user pages (vser_copy_user()).
+ */
+#define VSER_PIN_MIN		512
+/* Pages pinned at a time: a transmit slot, wherever it starts. */
+#define VSER_PIN_PAGES		(VSER_TX_SLOT_PAGES + 1)
+
+/**
+ * vser_copy_user() - copy between a kernel buffer and a user iterator
+ * through the user's pages.
+ * @kbuf: the kernel side
+ * @len:  bytes to copy at most
+ * @user: the user side: a destination (read) or a source (write); it
+ *        advances by the bytes copied, as with copy_to_iter()
+ *
+ * copy_to_user() and copy_from_user() use "rep movsb" on CPUs with ERMS
+ * but without FSRM, which is what QEMU's TCG offers up to 7.2: there it
+ * is emulated one byte per iteration, and a 64 KiB copy is most of what
+ * a read or write of that size costs.  The pages of the user buffer are
+ * pinned instead and copied with memcpy(), as any kernel-to-kernel copy;
+ * on hardware this costs about as much as the plain copy.  Small copies,
+ * kernels without iov_iter_extract_pages() and buffers whose pages
+ * cannot be pinned (VM_IO or VM_PFNMAP mappings, say) take the plain
+ * copy, with its usual fault handling.
+ *
+ * Return: the bytes copied, less than @len only where a plain copy would
+ * have stopped too (a fault).
+ */
+static size_t vser_copy_user(void *kbuf, size_t len, struct iov_iter *user)
+{
+	bool to_user = iov_iter_rw(user) == ITER_DEST;
+	size_t done = 0;
+#ifdef VSER_HAVE_EXTRACT
+	struct page *pages[VSER_PIN_PAGES], **pp;
+	size_t off, part;
+	unsigned int i;
+	ssize_t got;
+
+	if (len < VSER_PIN_MIN || !user_backed_iter(user))
+		goto plain;
+	while (done < len) {
+		pp = pages;
+		got = iov_iter_extract_pages(user, &pp, len - done,
+					     VSER_PIN_PAGES, 0, &off);
+		if (got <= 0)
+			break;
+		for (i = 0; got > 0; i++) {
+			part = min_t(size_t, got, PAGE_SIZE - off);
+			if (to_user)
+				memcpy_to_page(pages[i], off, kbuf + done, part);
+			else
+				memcpy_from_page(kbuf + done, pages[i], off,
+						 part);
+			done += part;
+			got -= part;
+			off = 0;
+		}
+		if (to_user)
+			unpin_user_pages_dirty_lock(pages, i, true);
+		else
+			unpin_user_pages(pages, i);
+	}
+	if (done == len)
+		return done;
+plain:
+#endif
+	if (to_user)
+		return done + copy_to_iter(kbuf + done, len - done, user);
+	return done + copy_from_iter(kbuf + done, len - done, user);
 }
 
 /* Whether @port may be opened; the caller holds its open_mutex. */
@@ -165,7 +239,8 @@ static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
 		if (!buf)
 			break;
 		/* Only read_mutex holders take buffers off rx_ready. */
-		n = copy_to_iter(buf->data + buf->off, buf->len - buf->off, to);
+		n = vser_copy_user(buf->data + buf->off, buf->len - buf->off,
+				   to);
 		if (!n)
 			break;
 		copied += n;
@@ -337,7 +412,8 @@ static ssize_t vser_tx_send(struct vser_port *port, struct vser_txslot *slot,
 
 	if (slot->contig) {
 		want = min_t(size_t, VSER_TX_SLOT_SIZE, iov_iter_count(from));
-		total = copy_from_iter(page_address(slot->pages[0]), want, from);
+		total = vser_copy_user(page_address(slot->pages[0]), want,
+				       from);
 		if (!total)
 			goto fault;
 		sg_init_one(sg, page_address(slot->pages[0]), total);
