@@ -197,12 +197,18 @@ SUITES = [
     # kernel with every module, pvlock_torture and the KUnit tests built
     # in.  First that they are built in and that each KUnit suite ran at
     # boot and passed (one missing from debugfs fails); pvlock's FIFO case
-    # needs 4 CPUs.
+    # needs 4 CPUs.  Built-in KUnit runs about when the refined TSC
+    # replaces tsc-early as the clocksource, by stop_machine(), which
+    # cannot finish while a pvlock case spins, preemption off, for
+    # another CPU: both wait until the case gives up.  clocksource=hpet
+    # takes the clocksource before KUnit and keeps it (sched_clock stays
+    # on the TSC).
     Suite('intree.kunit',
           ['builtin:virtio_serial', 'builtin:pvlock', 'builtin:pvlock_torture',
            'builtin:tmem', 'kunit-boot:virtio_serial', 'kunit-boot:pvlock',
            'kunit-boot:tmem'],
-          machine=Machine(smp=4, timeout=300), kernels=('intree',)),
+          machine=Machine(smp=4, timeout=300), kernels=('intree',),
+          append='clocksource=hpet'),
     # Then the kselftests that need no module load or unload; the other
     # boots skip the KUnit run.  virtio_serial: ports found at boot,
     # statistics, data, semantics, SIGIO, unplug, and console ports as
