@@ -6,6 +6,9 @@
  * Loading the module runs one test of duration_s seconds (insmod returns
  * when it is over); the results stay in
  * /sys/kernel/debug/pvlock_torture/result until the module is removed.
+ * Built in, the test runs at boot only when the kernel command line gives
+ * pvlock_torture.duration_s (and the other parameters the same way), and
+ * its results stay there until shutdown.
  * The module reports numbers only: the verdict is the reader's.
  *
  * Lock types: "pvlock"; "ticket", a pvlock with the paravirtual paths
@@ -46,9 +49,11 @@ module_param(outside_loops, uint, 0444);
 MODULE_PARM_DESC(outside_loops,
 		 "cpu_relax() loops between acquisitions (default 200)");
 
-static unsigned int duration_s = 5;
+/* Built in, a boot runs the test only when asked to. */
+static unsigned int duration_s = IS_BUILTIN(CONFIG_PVLOCK_TORTURE) ? 0 : 5;
 module_param(duration_s, uint, 0444);
-MODULE_PARM_DESC(duration_s, "length of the run in seconds (default 5)");
+MODULE_PARM_DESC(duration_s,
+		 "length of the run in seconds, 0: no run (default 5 as a module, 0 built in)");
 
 static unsigned int irqs_off;
 module_param(irqs_off, uint, 0444);
@@ -397,6 +402,8 @@ static int __init torture_init(void)
 	ret = torture_parse_type();
 	if (ret)
 		return ret;
+	if (!duration_s)
+		return 0;
 	pvlock_init(&torture_cs[TORTURE_A].pv);
 	pvlock_init(&torture_cs[TORTURE_B].pv);
 	pvlock_init(&torture_cs[TORTURE_SOFT].pv);

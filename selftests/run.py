@@ -59,12 +59,20 @@ def selected(name, only, fixture=False):
     return any(fnmatch.fnmatchcase(name, pat) for pat in only)
 
 
+# Kernels whose results carry the plain suite name; the others' are
+# named SUITE@KERNEL.  The intree kernel runs only its own intree.* suites.
+PLAIN = ('debug', 'intree')
+
+
+def result_name(name, kernel):
+    return name if kernel in PLAIN else '%s@%s' % (name, kernel)
+
+
 def suites_for(only, kernel):
     mods = build.module_dirs()
     return [s for s in SUITES
             if kernel in s.kernels and (not s.module or s.module in mods)
-            and selected(s.name if kernel == 'debug'
-                         else '%s@%s' % (s.name, kernel), only, s.fixture)]
+            and selected(result_name(s.name, kernel), only, s.fixture)]
 
 
 def run_guest_suites(report, only, kernel):
@@ -83,10 +91,10 @@ def run_guest_suites(report, only, kernel):
     for suite in suites:
         workdir = os.path.join(OUT, 'run', kernel, suite.name)
         res = run_suite(suite, image, workdir)
-        if kernel != 'debug':
+        if kernel not in PLAIN:
             for r in res:
-                r.name = r.name.replace(suite.name, '%s@%s' % (suite.name,
-                                                               kernel), 1)
+                r.name = r.name.replace(suite.name,
+                                        result_name(suite.name, kernel), 1)
         report.add(res)
 
 
@@ -95,6 +103,7 @@ def cmd_check(args):
     t0 = time.monotonic()
     hosttests.run(report, args.only, selected)
     run_guest_suites(report, args.only, 'debug')
+    run_guest_suites(report, args.only, 'intree')
     run_guest_suites(report, args.only, 'stock')
     print('# %.0f s' % (time.monotonic() - t0))
     if not sum(report.counts.values()):
@@ -110,10 +119,9 @@ def cmd_list(args):
     for name in hosttests.names():
         if selected(name, args.only):
             print(name)
-    for kernel in ('debug', 'stock'):
+    for kernel in ('debug', 'intree', 'stock'):
         for s in suites_for(args.only, kernel):
-            print(s.name if kernel == 'debug' else
-                  '%s@%s' % (s.name, kernel))
+            print(result_name(s.name, kernel))
     return 0
 
 
@@ -145,7 +153,7 @@ def main():
                              ('demo', cmd_demo, 'release')):
         p = sub.add_parser(name)
         p.add_argument('--kernel', default=kernel,
-                       choices=('debug', 'release'))
+                       choices=('debug', 'release', 'intree'))
         p.set_defaults(fn=fn)
     args = ap.parse_args()
     return args.fn(args)

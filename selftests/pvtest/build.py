@@ -26,13 +26,15 @@ def run(cmd, log, **kw):
         raise BuildError('%s failed (log: %s)\n%s' % (cmd[0], log, tail))
 
 
-def kernel(variant):
-    """The cached guest kernel tree of a variant, built if needed."""
-    script = os.path.join(SELFTESTS, 'qemu', 'build-kernel.sh')
+def kernel(variant, script='build-kernel.sh'):
+    """The cached guest kernel tree of a variant, built if needed (by
+    build-intree.sh: with our modules built in)."""
+    script = os.path.join(SELFTESTS, 'qemu', script)
     r = subprocess.run(['sh', script, variant], stdout=subprocess.PIPE,
                        text=True)
     if r.returncode:
-        raise BuildError('the %s guest kernel did not build' % variant)
+        raise BuildError('the %s guest kernel (%s) did not build' %
+                         (variant, os.path.basename(script)))
     return r.stdout.strip().splitlines()[-1]
 
 

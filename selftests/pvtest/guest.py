@@ -112,13 +112,15 @@ def _item_results(suite, item, text, rc, prefix):
     name = '%s: %s' % (prefix, item)
     if rc is None:
         return [Result(name, FAIL, 'did not finish')]
-    if kind in ('load', 'unload'):
+    if kind in ('load', 'unload', 'builtin'):
         if rc:
             return [Result(name, FAIL, 'exit %d: %s' % (rc, text.strip()))]
         return []
     res = ktap.parse(text, prefix)
     if not res:
-        return [Result(name, FAIL, 'reported no results (exit %d)' % rc)]
+        last = text.strip().splitlines()[-1:] or ['']
+        return [Result(name, FAIL, 'reported no results (exit %d) %s' %
+                       (rc, last[0]))]
     failed = any(r.status == FAIL for r in res)
     skipped_only = all(r.status == SKIP for r in res)
     ok_rc = rc == 0 or (rc == 4 and skipped_only)

@@ -15,10 +15,15 @@ _cache = {}
 
 
 def get(kernel, suites=()):
-    """The Image for 'debug', 'release' or 'stock' (None when no stock
-    kernel is installed), built once per run."""
+    """The Image for 'debug', 'release', 'intree' or 'stock' (None when no
+    stock kernel is installed), built once per run."""
     if kernel not in _cache:
-        _cache[kernel] = stock(suites) if kernel == 'stock' else ours(kernel)
+        if kernel == 'stock':
+            _cache[kernel] = stock(suites)
+        elif kernel == 'intree':
+            _cache[kernel] = intree()
+        else:
+            _cache[kernel] = ours(kernel)
     return _cache[kernel]
 
 
@@ -32,6 +37,20 @@ def ours(variant):
                              progs)
     return Image(variant, os.path.join(kdir, 'arch/x86/boot/bzImage'),
                  initrd, variant)
+
+
+def intree():
+    """The debug kernel with our modules built in (build-intree.sh), and
+    no module of ours in its initramfs: what the plan loads must be built
+    in."""
+    kdir = build.kernel('debug', 'build-intree.sh')
+    krel = build.kernel_release(kdir)
+    progs = build.programs(kdir, 'intree')
+    initrd = build.initramfs('intree', krel,
+                             os.path.join(kdir, '.pvguest-modroot'), [],
+                             progs)
+    return Image('intree', os.path.join(kdir, 'arch/x86/boot/bzImage'),
+                 initrd, 'intree')
 
 
 def stock_release(series='6.12'):

@@ -3,9 +3,9 @@
 
 A suite is one boot.  Its plan is the list of init items (see
 selftests/qemu/init): load:MODULE, unload:MODULE, kunit:MODULE,
-ksft:PROGRAM, sh:SCRIPT.  Fixture suites exist only to prove that the
-harness catches failures; they run when named with --only, never by
-default.
+kunit-boot:SUITE, builtin:MODULE, ksft:PROGRAM, sh:SCRIPT.  Fixture suites
+exist only to prove that the harness catches failures; they run when named
+with --only, never by default.
 """
 
 from dataclasses import dataclass, field
@@ -18,8 +18,10 @@ class Suite:
     name: str
     plan: list
     machine: Machine = field(default_factory=Machine)
-    # Kernels to run on: 'debug' (the harness's debug build) and 'stock'
-    # (Debian's cloud kernel; only suites that need no patched kernel).
+    # Kernels to run on: 'debug' (the harness's debug build), 'intree'
+    # (the debug build with our modules built in, build-intree.sh) and
+    # 'stock' (Debian's cloud kernel; only suites that need no patched
+    # kernel).
     kernels: tuple = ('debug',)
     fixture: bool = False
     # Module folder the suite belongs to: it runs only when that module is
@@ -190,6 +192,53 @@ SUITES = [
     Suite('tmem.fsx', ['load:tmem', 'ksft:tmem_fsx_test', 'unload:tmem'],
           machine=Machine(mem=256, disk_mb=64, timeout=900),
           module='tmem', append='pvguest.timeout=840'),
+
+    # The in-tree build (selftests/qemu/build-intree.sh): the debug
+    # kernel with every module, pvlock_torture and the KUnit tests built
+    # in.  First that they are built in and that each KUnit suite ran at
+    # boot and passed (one missing from debugfs fails); pvlock's FIFO case
+    # needs 4 CPUs.  Built-in KUnit runs about when the refined TSC
+    # replaces tsc-early as the clocksource, by stop_machine(), which
+    # cannot finish while a pvlock case spins, preemption off, for
+    # another CPU: both wait until the case gives up.  clocksource=hpet
+    # takes the clocksource before KUnit and keeps it (sched_clock stays
+    # on the TSC).
+    Suite('intree.kunit',
+          ['builtin:virtio_serial', 'builtin:pvlock', 'builtin:pvlock_torture',
+           'builtin:tmem', 'kunit-boot:virtio_serial', 'kunit-boot:pvlock',
+           'kunit-boot:tmem'],
+          machine=Machine(smp=4, timeout=300), kernels=('intree',),
+          append='clocksource=hpet'),
+    # Then the kselftests that need no module load or unload; the other
+    # boots skip the KUnit run.  virtio_serial: ports found at boot,
+    # statistics, data, semantics, SIGIO, unplug, and console ports as
+    # hvc, hvc0 the kernel console from the start.
+    Suite('intree.virtio_serial.io',
+          ['load:virtio_serial', 'ksft:vser_stats_test', 'ksft:vser_test'],
+          machine=_serial_machine(), module='virtio_serial',
+          kernels=('intree',), append='kunit.enable=0'),
+    # hvc0 exists before init starts here: the last console= (ttyS0
+    # again) keeps init's /dev/console off it, or init would hold the
+    # terminal that the test unplugs and expects to be gone.
+    Suite('intree.virtio_serial.console', ['ksft:vser_console_test'],
+          machine=_console_machine(), module='virtio_serial',
+          kernels=('intree',),
+          append='kunit.enable=0 console=hvc0 console=ttyS0'),
+    # pvlock_torture's run at boot, set up on the command line (mode 3:
+    # mixed irqsave, nesting, locks from softirq and hardirq) at 2x
+    # overcommit, judged by torture_test.sh.
+    Suite('intree.pvlock.torture', ['sh:torture_test.sh'],
+          machine=Machine(smp=4, timeout=300), module='pvlock',
+          kernels=('intree',),
+          append='kunit.enable=0 pvlock_torture.duration_s=3 '
+                 'pvlock_torture.irqs_off=2 pvlock_torture.nesting=1 '
+                 'pvlock_torture.irq_locks=1'),
+    # tmem behind ext4, serving from boot (tmem_test skips its unload
+    # case).
+    Suite('intree.tmem.ext4', ['load:tmem', 'ksft:tmem_test'],
+          machine=Machine(mem=512, disk_mb=256, timeout=600),
+          module='tmem', kernels=('intree',),
+          append='kunit.enable=0 pvguest.timeout=540'),
 
     # Deliberate failures, each of which the harness must report.
     Suite('fixture.kunit', ['kunit:pvguest_fixture_kunit'], fixture=True),
