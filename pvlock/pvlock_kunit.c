@@ -28,36 +28,49 @@
 
 static DEFINE_PVLOCK(pvlock_test_static);
 
+/*
+ * A KUnit report may sleep, so the tests note what they see while they
+ * hold a pvlock and report it after the unlock.
+ */
 static void pvlock_test_fastpath(struct kunit *test)
 {
 	struct pvlock *lock = &pvlock_test_static;
+	bool locked, contended, irq, irqsave, bh;
 	unsigned long flags;
+	u32 val;
 
 	atomic_set(&lock->val, 0);
 	KUNIT_EXPECT_FALSE(test, pvlock_is_locked(lock));
 	pvlock_lock(lock);
-	KUNIT_EXPECT_EQ(test, atomic_read(&lock->val), PVLOCK_TICKETS(0, 2));
-	KUNIT_EXPECT_TRUE(test, pvlock_is_locked(lock));
-	KUNIT_EXPECT_FALSE(test, pvlock_is_contended(lock));
+	val = atomic_read(&lock->val);
+	locked = pvlock_is_locked(lock);
+	contended = pvlock_is_contended(lock);
 	pvlock_unlock(lock);
+	KUNIT_EXPECT_EQ(test, val, PVLOCK_TICKETS(0, 2));
+	KUNIT_EXPECT_TRUE(test, locked);
+	KUNIT_EXPECT_FALSE(test, contended);
 	KUNIT_EXPECT_EQ(test, atomic_read(&lock->val), PVLOCK_TICKETS(2, 2));
 	KUNIT_EXPECT_FALSE(test, pvlock_is_locked(lock));
 
 	pvlock_lock_irq(lock);
-	KUNIT_EXPECT_TRUE(test, irqs_disabled());
+	irq = irqs_disabled();
 	pvlock_unlock_irq(lock);
+	KUNIT_EXPECT_TRUE(test, irq);
 	KUNIT_EXPECT_FALSE(test, irqs_disabled());
 	pvlock_lock_irqsave(lock, flags);
-	KUNIT_EXPECT_TRUE(test, irqs_disabled());
+	irqsave = irqs_disabled();
 	pvlock_unlock_irqrestore(lock, flags);
+	KUNIT_EXPECT_TRUE(test, irqsave);
 	pvlock_lock_bh(lock);
-	KUNIT_EXPECT_TRUE(test, in_softirq());
+	bh = in_softirq();
 	pvlock_unlock_bh(lock);
+	KUNIT_EXPECT_TRUE(test, bh);
 	KUNIT_EXPECT_EQ(test, atomic_read(&lock->val), PVLOCK_TICKETS(8, 8));
 }
 
 static void pvlock_test_wrap(struct kunit *test)
 {
+	bool locked, contended;
 	struct pvlock lock;
 	int i;
 
@@ -65,9 +78,11 @@ static void pvlock_test_wrap(struct kunit *test)
 	atomic_set(&lock.val, PVLOCK_TICKETS(0xfffc, 0xfffc));
 	for (i = 0; i < 3; i++) {
 		pvlock_lock(&lock);
-		KUNIT_EXPECT_TRUE(test, pvlock_is_locked(&lock));
-		KUNIT_EXPECT_FALSE(test, pvlock_is_contended(&lock));
+		locked = pvlock_is_locked(&lock);
+		contended = pvlock_is_contended(&lock);
 		pvlock_unlock(&lock);
+		KUNIT_EXPECT_TRUE(test, locked);
+		KUNIT_EXPECT_FALSE(test, contended);
 		KUNIT_EXPECT_FALSE(test, pvlock_is_locked(&lock));
 	}
 	/* 0xfffc + 3 * 2 wraps to 2 in both halves. */
@@ -388,7 +403,7 @@ static void pvlock_test_queue(struct kunit *test, u16 start)
 	struct task_struct *t[3];
 	atomic_t order = ATOMIC_INIT(0);
 	int cpus[3], n, i, queued = 0;
-	bool done[3] = {};
+	bool done[3] = {}, contended, marked;
 	u64 slow = pvlock_stat_read(PVLOCK_STAT_UNLOCK_SLOW);
 	u64 ahead = pvlock_stat_read(PVLOCK_STAT_WAKE_AHEAD);
 	u16 end = start + (ARRAY_SIZE(tw) + 1) * PVLOCK_TICKET_INC;
@@ -415,13 +430,16 @@ static void pvlock_test_queue(struct kunit *test, u16 start)
 			break;
 		queued++;
 	}
-	KUNIT_EXPECT_EQ(test, queued, ARRAY_SIZE(tw));
-	KUNIT_EXPECT_TRUE(test, pvlock_is_contended(&lock));
+	contended = pvlock_is_contended(&lock);
 	/* Hold on long enough for the waiters to reach their slow path. */
 	mdelay(20);
-	if (pvlock_installed())
-		KUNIT_EXPECT_TRUE(test, atomic_read(&lock.val) & PVLOCK_SLOWPATH);
+	marked = atomic_read(&lock.val) & PVLOCK_SLOWPATH;
 	pvlock_unlock(&lock);
+	/* Reports may sleep: only now that the lock is free. */
+	KUNIT_EXPECT_EQ(test, queued, ARRAY_SIZE(tw));
+	KUNIT_EXPECT_TRUE(test, contended);
+	if (pvlock_installed())
+		KUNIT_EXPECT_TRUE(test, marked);
 	for (; i < n; i++)
 		wake_up_process(t[i]);
 	for (i = 0; i < n; i++)
@@ -528,23 +546,32 @@ static struct task_struct *pvlock_test_fake_start(struct kunit *test,
 
 /*
  * With the lock held, let the waiter queue, spin out and "halt" (the fake
- * halt gives up after 5 s).  False, with the test failed, if it never took
- * a ticket.
+ * halt gives up after 5 s).  Returns the fake halts seen, or -1 if the
+ * waiter never took a ticket.  It reports nothing: a KUnit report may
+ * sleep, and the caller holds the lock; pvlock_test_fake_report() does,
+ * after the unlock.
  */
-static bool pvlock_test_fake_halt(struct kunit *test,
-				  struct pvlock_test_waiter *tw,
-				  struct task_struct *t)
+static int pvlock_test_fake_halt(struct pvlock_test_waiter *tw,
+				 struct task_struct *t)
 {
 	u64 deadline;
 
-	if (!pvlock_test_enqueue(tw, t)) {
-		KUNIT_FAIL(test, "the waiter did not take a ticket");
-		return false;
-	}
+	if (!pvlock_test_enqueue(tw, t))
+		return -1;
 	deadline = local_clock() + 5 * NSEC_PER_SEC;
 	while (!atomic_read(&pvlock_fake_waits) && local_clock() < deadline)
 		cpu_relax();
-	KUNIT_EXPECT_EQ(test, atomic_read(&pvlock_fake_waits), 1);
+	return atomic_read(&pvlock_fake_waits);
+}
+
+/* Judge what pvlock_test_fake_halt() returned; false if no ticket. */
+static bool pvlock_test_fake_report(struct kunit *test, int waits)
+{
+	if (waits < 0) {
+		KUNIT_FAIL(test, "the waiter did not take a ticket");
+		return false;
+	}
+	KUNIT_EXPECT_EQ(test, waits, 1);
 	return true;
 }
 
@@ -556,17 +583,18 @@ static void pvlock_test_fake_kick(struct kunit *test)
 	u64 lost = pvlock_stat_read(PVLOCK_STAT_LOST_KICK);
 	struct task_struct *t;
 	struct pvlock lock;
+	bool marked;
+	int waits;
 
 	t = pvlock_test_fake_start(test, &lock, &tw, &order);
 	pvlock_lock(&lock);
-	if (!pvlock_test_fake_halt(test, &tw, t)) {
-		pvlock_unlock(&lock);
-		wait_for_completion(&tw.done);
-		goto restore;
-	}
-	KUNIT_EXPECT_TRUE(test, atomic_read(&lock.val) & PVLOCK_SLOWPATH);
+	waits = pvlock_test_fake_halt(&tw, t);
+	marked = atomic_read(&lock.val) & PVLOCK_SLOWPATH;
 	pvlock_unlock(&lock);
 	wait_for_completion(&tw.done);
+	if (!pvlock_test_fake_report(test, waits))
+		goto restore;
+	KUNIT_EXPECT_TRUE(test, marked);
 	KUNIT_EXPECT_EQ(test, atomic_read(&pvlock_fake_kicks), 1);
 	KUNIT_EXPECT_EQ(test, tw.place, 1);
 	KUNIT_EXPECT_EQ(test, pvlock_stat_read(PVLOCK_STAT_LOST_KICK), lost);
@@ -592,13 +620,16 @@ static void pvlock_test_lost_kick(struct kunit *test)
 	struct task_struct *t;
 	struct pvlock lock;
 	bool done;
+	int waits;
 
 	WRITE_ONCE(pvlock_fake_drop, 1);
 	t = pvlock_test_fake_start(test, &lock, &tw, &order);
 	pvlock_lock(&lock);
-	if (pvlock_test_fake_halt(test, &tw, t))
+	waits = pvlock_test_fake_halt(&tw, t);
+	if (waits >= 0)
 		t0 = local_clock();
 	pvlock_unlock(&lock);
+	pvlock_test_fake_report(test, waits);
 	done = wait_for_completion_timeout(&tw.done, 4 * HZ);
 	KUNIT_EXPECT_TRUE_MSG(test, done, "the watchdog did not end the halt");
 	KUNIT_EXPECT_LT(test, local_clock() - t0, 4 * NSEC_PER_SEC);
@@ -621,6 +652,7 @@ static void pvlock_test_real_waiters(struct kunit *test)
 	atomic_t order = ATOMIC_INIT(0);
 	u64 halts, kicks, nohalt, lost;
 	struct task_struct *t;
+	bool queued;
 	int cpu;
 	struct pvlock lock;
 
@@ -638,10 +670,11 @@ static void pvlock_test_real_waiters(struct kunit *test)
 	t = pvlock_test_spawn(&tw, cpu);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	pvlock_lock(&lock);
-	KUNIT_EXPECT_TRUE(test, pvlock_test_enqueue(&tw, t));
+	queued = pvlock_test_enqueue(&tw, t);
 	pvlock_test_hold_until(PVLOCK_STAT_HALTS, halts, 1);
 	mdelay(20);
 	pvlock_unlock(&lock);
+	KUNIT_EXPECT_TRUE(test, queued);
 	wait_for_completion(&tw.done);
 	KUNIT_EXPECT_GE(test, pvlock_stat_read(PVLOCK_STAT_HALTS), halts + 1);
 	KUNIT_EXPECT_GE(test, pvlock_stat_read(PVLOCK_STAT_WAKE_KICKED),
@@ -655,12 +688,13 @@ static void pvlock_test_real_waiters(struct kunit *test)
 	t = pvlock_test_spawn(&tw, cpu);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
 	pvlock_lock(&lock);
-	KUNIT_EXPECT_TRUE(test, pvlock_test_enqueue(&tw, t));
+	queued = pvlock_test_enqueue(&tw, t);
 	pvlock_test_hold_until(be->halts_irqs_off ? PVLOCK_STAT_HALTS :
 			       PVLOCK_STAT_NOHALT_IRQSOFF,
 			       be->halts_irqs_off ? halts : nohalt, 1);
 	mdelay(20);
 	pvlock_unlock(&lock);
+	KUNIT_EXPECT_TRUE(test, queued);
 	wait_for_completion(&tw.done);
 	KUNIT_EXPECT_EQ(test, tw.place, 2);
 	if (be->halts_irqs_off) {
