@@ -10,8 +10,10 @@
 #include <stdbool.h>
 
 /**
- * kmod_builtin() - whether module @name is built into the running kernel,
- * from /lib/modules/$(uname -r)/modules.builtin.
+ * kmod_builtin() - whether a module is built into the running kernel
+ * @name: the module's name, without .ko
+ *
+ * Looks in /lib/modules/$(uname -r)/modules.builtin.
  *
  * Return: true when that file lists @name.ko, false otherwise (also when
  * the file is missing: a kernel without modules.builtin has no module
