@@ -9,8 +9,8 @@
   run.py bench                     benchmarks on the release guest kernel
   run.py list                      the test names check would run
 
-check prints one line per result and ends with "N passed, N failed[, N
-skipped]"; it exits 1 if anything failed.  See Documentation/testing.rst.
+check prints one line per result and ends with "# N skipped" (if any)
+and "N passed, N failed"; it exits 1 if anything failed.  See Documentation/testing.rst.
 """
 
 import argparse
@@ -46,10 +46,13 @@ class Report:
                                          if r.detail else ''), flush=True)
 
     def summary(self):
+        """The closing lines: skips on a comment line of their own (they
+        are neither passes nor failures), then "N passed, N failed",
+        which CI reads as the last line."""
         line = '%d passed, %d failed' % (self.counts[PASS],
                                          self.counts[FAIL])
         if self.counts[SKIP]:
-            line += ', %d skipped' % self.counts[SKIP]
+            line = '# %d skipped\n%s' % (self.counts[SKIP], line)
         return line
 
 
