@@ -200,9 +200,9 @@ SUITES = [
     # needs 4 CPUs.  Built-in KUnit runs about when the refined TSC
     # replaces tsc-early as the clocksource, by stop_machine(), which
     # cannot finish while a pvlock case spins, preemption off, for
-    # another CPU: both wait until the case gives up.  clocksource=hpet
-    # takes the clocksource before KUnit and keeps it (sched_clock stays
-    # on the TSC).
+    # another CPU: the case gives up after 1 s and runs again (up to 5
+    # times).  clocksource=hpet takes the clocksource before KUnit and
+    # keeps it (sched_clock stays on the TSC), so that is rare.
     Suite('intree.kunit',
           ['builtin:virtio_serial', 'builtin:pvlock', 'builtin:pvlock_torture',
            'builtin:tmem', 'kunit-boot:virtio_serial', 'kunit-boot:pvlock',
