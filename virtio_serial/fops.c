@@ -360,6 +360,7 @@ static struct vser_txslot *vser_tx_room(struct vser_port *port)
 	if (!port->tx_full)
 		vser_stat_add(&port->stats.queue_full, 1);
 	port->tx_full = true;
+	port->tx_waiting = true;
 	while (!virtqueue_enable_cb(port->out_vq)) {
 		if (!vser_tx_reclaim(port))
 			break;

@@ -509,7 +509,7 @@ void vser_tx_intr(struct virtqueue *vq)
 	struct vser_device *vsdev = vq->vdev->priv;
 	struct vser_port *port;
 	unsigned long flags;
-	bool room = false;
+	bool room = false, wake = false;
 
 	spin_lock_irqsave(&vsdev->ports_lock, flags);
 	port = vser_vq_port_id(vq) < vsdev->max_ports ?
@@ -520,6 +520,15 @@ void vser_tx_intr(struct virtqueue *vq)
 	}
 	spin_lock(&port->tx_lock);
 	if (port->out_vq == vq) {
+		/*
+		 * With one MSI-X vector for all queues (QEMU's default) this
+		 * runs on every interrupt of the device while a sent buffer
+		 * waits to be reclaimed, turned on or not.  Waking @waitq
+		 * then would wake a reader before its data is queued, for
+		 * nothing: only a writer or poller that turned it on is woken.
+		 */
+		wake = port->tx_waiting;
+		port->tx_waiting = false;
 		virtqueue_disable_cb(vq);
 		if (vser_tx_reclaim(port) && port->tx_full) {
 			port->tx_full = false;
@@ -529,7 +538,8 @@ void vser_tx_intr(struct virtqueue *vq)
 		vser_hvc_tx_done(port);
 	}
 	spin_unlock(&port->tx_lock);
-	wake_up_interruptible(&port->waitq);
+	if (wake)
+		wake_up_interruptible(&port->waitq);
 	if (room)
 		vser_port_notify(port, POLL_OUT);
 	spin_unlock_irqrestore(&vsdev->ports_lock, flags);

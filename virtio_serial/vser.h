@@ -301,7 +301,8 @@ struct vser_device {
  * @read_mutex:      serialises readers (held while copying to user)
  * @rx_work:         carries on collecting when an interrupt or poll ran
  *                   out of budget (%VSER_RX_BUDGET)
- * @tx_lock:         protects @out_vq, @tx, @tx_nslots, @tx_pages, @tx_full
+ * @tx_lock:         protects @out_vq, @tx, @tx_nslots, @tx_pages, @tx_full,
+ *                   @tx_waiting
  * @tx:              transmit slots: a data port's from open to close (or
  *                   until the device returns them), a console's while it
  *                   is an hvc terminal
@@ -310,6 +311,8 @@ struct vser_device {
  *                   so that a slot fits without indirect descriptors
  * @tx_full:         a writer found no free slot: SIGIO POLL_OUT when one
  *                   frees
+ * @tx_waiting:      a writer or poller turned the transmit interrupt on
+ *                   to hear of room: the interrupt wakes @waitq
  * @write_mutex:     serialises writers (held while copying from user)
  * @host_uevent:     sends the KOBJ_CHANGE for @host_connected, at most
  *                   one per %VSER_UEVENT_DELAY: a host flooding PORT_OPEN
@@ -350,6 +353,7 @@ struct vser_port {
 	unsigned int tx_nslots;
 	unsigned int tx_pages;
 	bool tx_full;
+	bool tx_waiting;
 	struct mutex write_mutex;	/* one writer at a time */
 
 	struct delayed_work host_uevent;
