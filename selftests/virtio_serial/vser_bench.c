@@ -259,7 +259,7 @@ out:
 	qsort(us, RTT_ROUNDS, sizeof(us[0]), cmp_double);
 	*p50 = us[RTT_ROUNDS / 2];
 	*p99 = us[RTT_ROUNDS * 99 / 100];
-	printf("# rtt on CPU %d, which took the interrupts\n", irq_cpu);
+	printf("# ping-pong on CPU %d, which took the interrupts\n", irq_cpu);
 	return 0;
 }
 
