@@ -335,10 +335,18 @@ void vser_rx_intr(struct virtqueue *vq)
 	}
 	spin_lock(&port->rx_lock);
 	if (port->in_vq == vq) {
+		/*
+		 * Off before collecting: with VIRTIO_RING_F_EVENT_IDX each
+		 * virtqueue_get_buf() with the interrupt on asks for one more
+		 * at the next buffer, which virtqueue_disable_cb() called from
+		 * the callback does not take back.  It stays off while data
+		 * waits or while rx_work carries on, and comes back on, as
+		 * vser_rx_poll() does it, when neither is the case.
+		 */
+		virtqueue_disable_cb(vq);
 		data = vser_rx_collect(port, &budget);
-		/* Off while data waits, or while rx_work carries on. */
-		if (!list_empty(&port->rx_ready) || !budget)
-			virtqueue_disable_cb(vq);
+		if (list_empty(&port->rx_ready) && budget)
+			vser_rx_poll(port, &data);
 	}
 	spin_unlock(&port->rx_lock);
 	if (data)
