@@ -352,8 +352,17 @@ static struct vser_txslot *vser_tx_room(struct vser_port *port)
 
 	if (!port->out_vq || !port->tx || !READ_ONCE(port->host_connected))
 		return NULL;
-	if (vser_tx_reclaim(port))
+	if (vser_tx_reclaim(port)) {
 		port->tx_full = false;
+		/*
+		 * The interrupt will not come for what we took back: wake
+		 * whoever waits for it (another thread's write or poll).
+		 */
+		if (port->tx_waiting) {
+			port->tx_waiting = false;
+			wake_up_interruptible(&port->waitq);
+		}
+	}
 	slot = vser_tx_find(port);
 	if (slot)
 		return slot;

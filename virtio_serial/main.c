@@ -86,6 +86,11 @@ static void vser_port_thaw(struct vser_port *port)
 	if (vser_rx_fill(port))
 		dev_warn(&vsdev->vdev->dev, "port %u: no receive buffers after restore\n",
 			 port->id);
+	/*
+	 * The freeze took every transmit slot back without an interrupt:
+	 * a writer or poller waiting for room looks again.
+	 */
+	wake_up_interruptible(&port->waitq);
 }
 
 /*

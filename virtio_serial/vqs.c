@@ -542,6 +542,19 @@ void vser_tx_intr(struct virtqueue *vq)
 			port->tx_full = false;
 			room = true;
 		}
+		/*
+		 * Still full: a writer took back what the device completed
+		 * before this callback ran, filled the queue again and turned
+		 * the interrupt on, which the disable above undid.  It stays
+		 * on until room comes (POLL_OUT for an O_NONBLOCK writer).
+		 */
+		while (port->tx_full && !virtqueue_enable_cb(vq)) {
+			if (!vser_tx_reclaim(port))
+				break;
+			port->tx_full = false;
+			room = true;
+			virtqueue_disable_cb(vq);
+		}
 		/* A console waits for this to send what it staged. */
 		vser_hvc_tx_done(port);
 	}
