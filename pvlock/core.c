@@ -646,10 +646,11 @@ VISIBLE_IF_KUNIT int pvlock_install(const struct pvlock_backend *be)
 }
 EXPORT_SYMBOL_IF_KUNIT(pvlock_install);
 
+#if IS_ENABLED(CONFIG_KUNIT)
 /**
  * pvlock_installed() - the backend in use
  *
- * Visible to the KUnit test, which puts it back after a fake one.
+ * For the KUnit test only, which puts it back after a fake one.
  *
  * Return: the backend, or NULL for none.
  */
@@ -658,6 +659,7 @@ VISIBLE_IF_KUNIT const struct pvlock_backend *pvlock_installed(void)
 	return READ_ONCE(pvlock_be);
 }
 EXPORT_SYMBOL_IF_KUNIT(pvlock_installed);
+#endif
 
 static int pvlock_switch(const char *name)
 {
