@@ -220,30 +220,43 @@ static bool vser_readable(struct vser_port *port)
 	       !READ_ONCE(port->host_connected);
 }
 
-/* Copy from the ready buffers to @to; the caller holds read_mutex. */
+/*
+ * The first ready buffer, after taking what the device has filled if
+ * none is: see vser_rx_poll(), which also turns the receive interrupt
+ * back on when nothing is left.  The caller holds rx_lock.
+ */
+static struct vser_buf *vser_rx_first(struct vser_port *port, bool *got)
+	__must_hold(&port->rx_lock)
+{
+	if (!vser_rx_poll(port, got))
+		return NULL;
+	return list_first_entry(&port->rx_ready, struct vser_buf, list);
+}
+
+/*
+ * Copy from the ready buffers to @to, giving each back to the device
+ * once it is empty.  The caller holds read_mutex: only its holders take
+ * buffers off rx_ready.  Return: bytes copied, 0 if nothing was ready,
+ * or -EFAULT.
+ */
 static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
 {
+	bool kick, got = false, more;
 	unsigned int requeued = 0;
 	struct vser_buf *buf;
 	ssize_t copied = 0;
-	bool kick = false, got = false, wake;
 	size_t n;
 
-	while (iov_iter_count(to)) {
-		spin_lock_irq(&port->rx_lock);
-		/* Out of ready data: take what the device has filled since. */
-		buf = vser_rx_poll(port, &got) ?
-		      list_first_entry(&port->rx_ready, struct vser_buf, list) :
-		      NULL;
-		spin_unlock_irq(&port->rx_lock);
-		if (!buf)
-			break;
-		/* Only read_mutex holders take buffers off rx_ready. */
+	spin_lock_irq(&port->rx_lock);
+	buf = vser_rx_first(port, &got);
+	spin_unlock_irq(&port->rx_lock);
+	if (!buf)
+		return 0;
+	do {
 		n = vser_copy_user(buf->data + buf->off, buf->len - buf->off,
 				   to);
-		if (!n)
-			break;
 		copied += n;
+		kick = false;
 		spin_lock_irq(&port->rx_lock);
 		buf->off += n;
 		if (buf->off == buf->len) {
@@ -251,9 +264,12 @@ static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
 			if (port->in_vq && !vser_buf_add_in(port->in_vq, buf))
 				requeued++;
 		}
-		/* Keep the device fed during a long read. */
-		if (requeued >= VSER_RX_KICK_BATCH ||
-		    (requeued && list_empty(&port->rx_ready))) {
+		buf = vser_rx_first(port, &got);
+		more = !!buf;
+		if (!n || !iov_iter_count(to))
+			buf = NULL;
+		/* Keep the device fed during a long read, and at its end. */
+		if (requeued && (requeued >= VSER_RX_KICK_BATCH || !buf)) {
 			kick = virtqueue_kick_prepare(port->in_vq);
 			requeued = 0;
 		}
@@ -261,28 +277,21 @@ static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
 		/* read_mutex keeps the queue alive. */
 		if (kick)
 			virtqueue_notify(port->in_vq);
-		kick = false;
+	} while (buf);
+	/*
+	 * With data left, the interrupt is off (only an empty rx_ready
+	 * turns it on): wake other waiters for it.  Data this read
+	 * collected itself and left unread raised no SIGIO (the interrupt
+	 * for it, if one comes, finds nothing new): an opener that reads
+	 * once per POLL_IN must still hear of it.
+	 */
+	if (more) {
+		wake_up_interruptible(&port->rx_waitq);
+		if (got)
+			vser_port_notify(port, POLL_IN);
 	}
-	spin_lock_irq(&port->rx_lock);
-	if (requeued)
-		kick = port->in_vq && virtqueue_kick_prepare(port->in_vq);
-	/*
-	 * Leave the interrupt on if nothing is left to read; if something
-	 * is, the interrupt is off: wake other waiters for it.
-	 */
-	wake = vser_rx_poll(port, &got);
-	spin_unlock_irq(&port->rx_lock);
-	if (kick)
-		virtqueue_notify(port->in_vq);
-	if (wake)
-		wake_up_interruptible(&port->waitq);
-	/*
-	 * Data this read collected itself and left unread raised no SIGIO
-	 * (the interrupt for it, if one comes, finds nothing new): an
-	 * opener that reads once per POLL_IN must still hear of it.
-	 */
-	if (wake && got)
-		vser_port_notify(port, POLL_IN);
+	if (copied)
+		WRITE_ONCE(port->tx_after_rx, true);
 	return copied ? copied : -EFAULT;
 }
 
@@ -300,25 +309,22 @@ static ssize_t vser_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	for (;;) {
 		if (READ_ONCE(port->unplugged)) {
 			ret = -ENODEV;
-			goto unlock;
-		}
-		if (vser_rx_pending(port))
 			break;
-		if (!READ_ONCE(port->host_connected)) {
-			ret = 0;
-			goto unlock;
 		}
+		ret = vser_copy_out(port, to);
+		if (ret)
+			break;
+		if (!READ_ONCE(port->host_connected))
+			break;
 		if (nonblock) {
 			ret = -EAGAIN;
-			goto unlock;
+			break;
 		}
-		ret = wait_event_interruptible(port->waitq,
+		ret = wait_event_interruptible(port->rx_waitq,
 					       vser_readable(port));
 		if (ret)
-			goto unlock;
+			break;
 	}
-	ret = vser_copy_out(port, to);
-unlock:
 	mutex_unlock(&port->read_mutex);
 	return ret;
 }
@@ -360,7 +366,7 @@ static struct vser_txslot *vser_tx_room(struct vser_port *port)
 		 */
 		if (port->tx_waiting) {
 			port->tx_waiting = false;
-			wake_up_interruptible(&port->waitq);
+			wake_up_interruptible(&port->tx_waitq);
 		}
 	}
 	slot = vser_tx_find(port);
@@ -418,6 +424,7 @@ static ssize_t vser_tx_send(struct vser_port *port, struct vser_txslot *slot,
 	struct scatterlist sg[VSER_TX_SLOT_PAGES];
 	size_t total = 0, n, want;
 	unsigned int nents = 0;
+	bool alone = false;
 	int err;
 
 	if (slot->contig) {
@@ -449,14 +456,31 @@ static ssize_t vser_tx_send(struct vser_port *port, struct vser_txslot *slot,
 queue:
 	spin_lock_irq(&port->tx_lock);
 	err = -ENODEV;
-	if (port->out_vq)
+	if (port->out_vq) {
+		alone = READ_ONCE(port->tx_after_rx) &&
+			port->out_vq->num_free ==
+			virtqueue_get_vring_size(port->out_vq);
 		err = virtqueue_add_outbuf(port->out_vq, sg, nents, slot,
 					   GFP_ATOMIC);
+	}
 	if (!err) {
 		vser_stat_add(&port->stats.bytes_out, total);
 		vser_stat_add(&port->stats.bufs_out, 1);
 		if (virtqueue_kick_prepare(port->out_vq))
 			*kick = true;
+		/*
+		 * A write that follows a read and finds nothing else in
+		 * flight is likely a message in an exchange (a reply, or the
+		 * next request), not part of a stream: its completion
+		 * interrupt is turned on.  Under QEMU the vCPU, woken by it
+		 * while the host prepares its answer, takes that answer
+		 * sooner than one halted since the write (see Performance in
+		 * Documentation/virtio_serial.rst).  A stream keeps it off
+		 * and reclaims as it writes.  vser_tx_intr() turns it off.
+		 */
+		if (alone)
+			virtqueue_enable_cb(port->out_vq);
+		WRITE_ONCE(port->tx_after_rx, false);
 	}
 	if (err) {
 		/* Our pages are not sent: rewind the iterator. */
@@ -483,7 +507,7 @@ static int vser_tx_wait(struct vser_port *port, bool nonblock, bool *kick)
 		virtqueue_notify(port->out_vq);
 		*kick = false;
 	}
-	return wait_event_interruptible(port->waitq, vser_writable(port));
+	return wait_event_interruptible(port->tx_waitq, vser_writable(port));
 }
 
 static ssize_t vser_write_iter(struct kiocb *iocb, struct iov_iter *from)
@@ -529,7 +553,8 @@ static __poll_t vser_poll(struct file *file, poll_table *wait)
 	struct vser_port *port = file->private_data;
 	__poll_t mask = 0;
 
-	poll_wait(file, &port->waitq, wait);
+	poll_wait(file, &port->rx_waitq, wait);
+	poll_wait(file, &port->tx_waitq, wait);
 	if (READ_ONCE(port->unplugged))
 		return EPOLLHUP | EPOLLERR;
 	if (vser_rx_pending(port))
@@ -555,6 +580,10 @@ const struct file_operations vser_fops = {
 	.read_iter = vser_read_iter,
 	.write_iter = vser_write_iter,
 	.splice_write = iter_file_splice_write,
+#ifdef VSER_HAVE_COPY_SPLICE_READ
+	/* Through read_iter; without it splice() from a port is -EINVAL. */
+	.splice_read = copy_splice_read,
+#endif
 	.poll = vser_poll,
 	.fasync = vser_fasync,
 };

@@ -29,7 +29,9 @@
  *   counted (upstream spins until the host takes it);
  * - during a panic (oops_in_progress), output that cannot go through the
  *   queue is written byte by byte to the emerg_wr config field when the
- *   device offers VIRTIO_CONSOLE_F_EMERG_WRITE.
+ *   device offers VIRTIO_CONSOLE_F_EMERG_WRITE; the device's debugfs
+ *   switch force_emergency_write sends all console output that way, so
+ *   that tests can see the path work without a panic.
  *
  * put_chars stages output in the port's transmit slots (one page each,
  * see vser_hvc_send()) and
@@ -369,9 +371,12 @@ static int vser_hvc_flush(u32 vtermno, bool wait)
 }
 
 /*
- * Panic output the queue could not take: one config write per byte.
+ * Panic output the queue could not take, or all output while
+ * force_emergency_write is on: one config write per byte.
  * virtio_cwrite32() may not be used here (it says it may sleep); the
- * transport's set() is what it calls.
+ * transport's set() is what it calls, which does not sleep on
+ * virtio-pci and virtio-mmio (it may on virtio-ccw).  Nothing orders
+ * these bytes with buffers already on the queue.
  */
 static void vser_hvc_emerg(struct vser_hvc *con, const u8 *buf,
 			   size_t count)
@@ -385,6 +390,7 @@ static void vser_hvc_emerg(struct vser_hvc *con, const u8 *buf,
 		vdev->config->set(vdev, offsetof(struct virtio_console_config,
 						 emerg_wr), &v, sizeof(v));
 	}
+	atomic64_add(count, &con->port->stats.console_emerg);
 }
 
 /*
@@ -396,6 +402,7 @@ static ssize_t vser_hvc_put_chars(u32 vtermno, const u8 *buf, size_t count)
 {
 	struct vser_hvc *con;
 	unsigned long flags;
+	bool forced;
 	ssize_t sent;
 
 	local_irq_save(flags);
@@ -405,8 +412,10 @@ static ssize_t vser_hvc_put_chars(u32 vtermno, const u8 *buf, size_t count)
 		sent = -ENODEV;
 		goto out;
 	}
-	sent = vser_hvc_send(con, buf, count);
-	if (!sent && oops_in_progress && con->emerg) {
+	/* See vser_device.emerg_forced. */
+	forced = con->emerg && READ_ONCE(con->port->vsdev->emerg_forced);
+	sent = forced ? 0 : vser_hvc_send(con, buf, count);
+	if (!sent && con->emerg && (oops_in_progress || forced)) {
 		vser_hvc_emerg(con, buf, count);
 		sent = count;
 	}

@@ -90,7 +90,7 @@ static void vser_port_thaw(struct vser_port *port)
 	 * The freeze took every transmit slot back without an interrupt:
 	 * a writer or poller waiting for room looks again.
 	 */
-	wake_up_interruptible(&port->waitq);
+	wake_up_interruptible(&port->tx_waitq);
 }
 
 /*

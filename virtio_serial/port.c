@@ -167,7 +167,8 @@ static struct vser_port *vser_port_alloc(struct vser_device *vsdev, u32 id)
 	mutex_init(&port->open_mutex);
 	mutex_init(&port->read_mutex);
 	mutex_init(&port->write_mutex);
-	init_waitqueue_head(&port->waitq);
+	init_waitqueue_head(&port->rx_waitq);
+	init_waitqueue_head(&port->tx_waitq);
 	INIT_DELAYED_WORK(&port->host_uevent, vser_port_host_uevent);
 	spin_lock_irq(&port->tx_lock);
 	vser_tx_set_queue(port, vsdev->vqs[rx + 1]);
@@ -411,7 +412,7 @@ void vser_port_unplug(struct vser_port *port, bool reset)
 	spin_lock_irq(&port->lock);
 	port->unplugged = true;
 	spin_unlock_irq(&port->lock);
-	wake_up_interruptible(&port->waitq);
+	vser_port_wake_all(port);
 	/* Counted like any other SIGIO; sent only to a process with it open. */
 	vser_port_notify(port, POLL_ERR);
 
@@ -510,7 +511,7 @@ void vser_port_set_host(struct vser_port *port, bool connected)
 	vser_hvc_tx_done(port);
 	spin_unlock_irq(&port->tx_lock);
 
-	wake_up_interruptible(&port->waitq);
+	vser_port_wake_all(port);
 	vser_port_notify(port, connected ? POLL_OUT : POLL_HUP);
 	schedule_delayed_work(&port->host_uevent, VSER_UEVENT_DELAY);
 }

@@ -68,6 +68,8 @@ static int vser_port_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "queue_full %lld\n", atomic64_read(&st->queue_full));
 	seq_printf(m, "console_dropped %lld\n",
 		   atomic64_read(&st->console_dropped));
+	seq_printf(m, "console_emerg %lld\n",
+		   atomic64_read(&st->console_emerg));
 	seq_printf(m, "sigio %lld\n", atomic64_read(&st->sigio));
 	seq_printf(m, "tx_memory %lu\n", vser_tx_memory(port));
 	return 0;
@@ -110,7 +112,9 @@ void vser_debugfs_exit(void)
 }
 
 /**
- * vser_debugfs_dev_add() - a device's folder and its control file.
+ * vser_debugfs_dev_add() - a device's folder, its control file and its
+ * force_emergency_write switch (for tests: console output goes to the
+ * emerg_wr config field only, where the device offers it).
  * @vsdev: a device being probed
  */
 void vser_debugfs_dev_add(struct vser_device *vsdev)
@@ -119,6 +123,8 @@ void vser_debugfs_dev_add(struct vser_device *vsdev)
 					    vser_debugfs_root);
 	debugfs_create_file("control", 0444, vsdev->debugfs, vsdev,
 			    &vser_ctrl_stats_fops);
+	debugfs_create_bool("force_emergency_write", 0600, vsdev->debugfs,
+			    &vsdev->emerg_forced);
 }
 
 /**

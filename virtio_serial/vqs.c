@@ -13,7 +13,8 @@
  * write copies user data straight into free slots and hands each slot to
  * the device as one buffer: no allocation per write, one notification
  * per write call.  Transmit interrupts stay off while nobody waits for
- * room; writers reclaim finished slots themselves.
+ * room, except for a write that follows a read and finds nothing else in
+ * flight; writers reclaim finished slots themselves.
  */
 #include <linux/slab.h>
 #include <linux/virtio_config.h>
@@ -170,7 +171,7 @@ void vser_rx_discard(struct vser_port *port)
 	wake = vser_rx_poll(port, NULL);
 	spin_unlock_irq(&port->rx_lock);
 	if (wake)
-		wake_up_interruptible(&port->waitq);
+		wake_up_interruptible(&port->rx_waitq);
 	if (kick)
 		virtqueue_notify(port->in_vq);
 }
@@ -272,7 +273,7 @@ bool vser_rx_poll(struct vser_port *port, bool *got)
 /* Tell readers, the SIGIO owner and hvc that data was queued. */
 static void vser_rx_wake(struct vser_port *port)
 {
-	wake_up_interruptible(&port->waitq);
+	wake_up_interruptible(&port->rx_waitq);
 	vser_port_notify(port, POLL_IN);
 	if (READ_ONCE(port->hvc))
 		vser_hvc_kick();
@@ -467,7 +468,8 @@ void vser_tx_free(struct vser_port *port)
 /**
  * vser_tx_set_queue() - give a port its transmit queue.
  * @port: the port; the caller holds its tx_lock
- * @vq:   the queue; its interrupt is turned off until a writer waits
+ * @vq:   the queue; its interrupt is turned off until it is needed (see
+ *        vser_tx_intr())
  *
  * Sizes the slots from the queue: never more slots than descriptors, nor
  * more pages per slot, so that the queue has room for every slot even
@@ -509,7 +511,8 @@ bool vser_tx_reclaim(struct vser_port *port)
 
 /**
  * vser_tx_intr() - transmit queue callback, enabled only while a writer
- * or a poller waits for room, or a console has output staged.
+ * or a poller waits for room, a console has output staged, or a write
+ * that followed a read is in flight (vser_tx_send()).
  * @vq: a port's transmit queue
  */
 void vser_tx_intr(struct virtqueue *vq)
@@ -531,9 +534,8 @@ void vser_tx_intr(struct virtqueue *vq)
 		/*
 		 * With one MSI-X vector for all queues (QEMU's default) this
 		 * runs on every interrupt of the device while a sent buffer
-		 * waits to be reclaimed, turned on or not.  Waking @waitq
-		 * then would wake a reader before its data is queued, for
-		 * nothing: only a writer or poller that turned it on is woken.
+		 * waits to be reclaimed, turned on or not: only a writer or
+		 * poller that turned it on to wait for room is woken.
 		 */
 		wake = port->tx_waiting;
 		port->tx_waiting = false;
@@ -560,7 +562,7 @@ void vser_tx_intr(struct virtqueue *vq)
 	}
 	spin_unlock(&port->tx_lock);
 	if (wake)
-		wake_up_interruptible(&port->waitq);
+		wake_up_interruptible(&port->tx_waitq);
 	if (room)
 		vser_port_notify(port, POLL_OUT);
 	spin_unlock_irqrestore(&vsdev->ports_lock, flags);

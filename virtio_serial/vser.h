@@ -173,6 +173,8 @@ struct vser_parked {
  *                   in flight (tx_lock)
  * @console_dropped: console output (hvc put_chars calls) that found no
  *                   room and was dropped or retried later (tx_lock)
+ * @console_emerg:   console bytes written to the emerg_wr config field
+ *                   instead of the queue (any context)
  * @sigio:           SIGIOs sent to the opener (any context)
  */
 struct vser_port_stats {
@@ -185,6 +187,7 @@ struct vser_port_stats {
 	atomic64_t bufs_out;
 	atomic64_t queue_full;
 	atomic64_t console_dropped;
+	atomic64_t console_emerg;
 	atomic64_t sigio;
 };
 
@@ -239,6 +242,9 @@ struct vser_ctrl_stats {
  * @ctrl_count:    messages in @ctrl_items
  * @stats:         control queue counters
  * @debugfs:       the device's debugfs folder, or NULL or an error
+ * @emerg_forced:  console output skips the queues and goes to emerg_wr,
+ *                 as it does during a panic when a queue takes nothing;
+ *                 set through debugfs, for testing (read locklessly)
  */
 struct vser_device {
 	struct virtio_device *vdev;
@@ -264,6 +270,7 @@ struct vser_device {
 	unsigned int ctrl_count;
 	struct vser_ctrl_stats stats;
 	struct dentry *debugfs;
+	bool emerg_forced;
 };
 
 /**
@@ -312,12 +319,15 @@ struct vser_device {
  * @tx_full:         a writer found no free slot: SIGIO POLL_OUT when one
  *                   frees
  * @tx_waiting:      a writer or poller turned the transmit interrupt on
- *                   to hear of room: the interrupt wakes @waitq
+ *                   to hear of room: the interrupt wakes @tx_waitq
+ * @tx_after_rx:     a read returned data since the last write (set by
+ *                   readers, cleared by writers; a hint, no lock)
  * @write_mutex:     serialises writers (held while copying from user)
  * @host_uevent:     sends the KOBJ_CHANGE for @host_connected, at most
  *                   one per %VSER_UEVENT_DELAY: a host flooding PORT_OPEN
  *                   toggles gets its changes merged
- * @waitq:           readers, writers and pollers
+ * @rx_waitq:        readers, and pollers
+ * @tx_waitq:        writers, and pollers
  * @async:           fasync list for SIGIO; changed by fasync_helper() and
  *                   read by kill_fasync(), which do their own locking
  * @stats:           counters for debugfs
@@ -354,10 +364,12 @@ struct vser_port {
 	unsigned int tx_pages;
 	bool tx_full;
 	bool tx_waiting;
+	bool tx_after_rx;
 	struct mutex write_mutex;	/* one writer at a time */
 
 	struct delayed_work host_uevent;
-	wait_queue_head_t waitq;
+	wait_queue_head_t rx_waitq;
+	wait_queue_head_t tx_waitq;
 	struct fasync_struct *async;
 	struct vser_port_stats stats;
 	struct dentry *debugfs;
@@ -414,6 +426,13 @@ void vser_port_set_host(struct vser_port *port, bool connected);
 void vser_device_put(struct vser_device *vsdev);
 int vser_port_make_console(struct vser_port *port);
 extern const struct attribute_group *vser_port_groups[];
+
+/* The port's state changed (host connection, unplug): wake everyone. */
+static inline void vser_port_wake_all(struct vser_port *port)
+{
+	wake_up_interruptible(&port->rx_waitq);
+	wake_up_interruptible(&port->tx_waitq);
+}
 
 /* fops.c */
 extern const struct file_operations vser_fops;

@@ -7,7 +7,11 @@
  * - a data port holds its transmit slots (1 MiB) only while open, and a
  *   console port's slots are a page each (tx_memory in debugfs);
  * - a burst of kernel messages reaches the host through the console
- *   (booted with console=hvc0) whole, with nothing dropped.
+ *   (booted with console=hvc0) whole, with nothing dropped;
+ * - with the device's force_emergency_write switch on, console output
+ *   reaches the host through the emerg_wr config field, not the queue
+ *   (the path a panic takes when the queue takes nothing), and through
+ *   the queue again once it is off.
  *
  * The machine (suite virtio_serial.rx in selftests/pvtest/suites.py) has
  * one console, a virtconsole "c0" on port 0 of the first controller, so
@@ -223,6 +227,104 @@ TEST(printk_burst_whole)
 	 */
 	printf("# console_dropped during the burst: %lld\n",
 	       stat_get(path, "console_dropped") - dropped0);
+	hostctl(reply, sizeof(reply), "disconnect c0");
+}
+
+/* Write "1" or "0" to @path; 0 on success. */
+static int set_switch(const char *path, int on)
+{
+	int fd = open(path, O_WRONLY), ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, on ? "1" : "0", 1) == 1 ? 0 : -1;
+	close(fd);
+	return ret;
+}
+
+/* Whether the host sees @marker on c0 within about 5 s. */
+static int host_sees(const char *marker)
+{
+	static char seen[16384];
+	size_t have = 0, i, n;
+	unsigned int b;
+	int round;
+
+	for (round = 0; round < 20; round++) {
+		if (hostctl(reply, sizeof(reply), "recv c0 2048 250"))
+			return 0;
+		n = strlen(reply) / 2;
+		if (have + n >= sizeof(seen)) {
+			/* Keep the tail: a marker may straddle two takes. */
+			memmove(seen, seen + have - 256, 256);
+			have = 256;
+		}
+		for (i = 0; i < n && sscanf(reply + 2 * i, "%2x", &b) == 1; i++)
+			seen[have++] = b ? b : ' ';
+		seen[have] = '\0';
+		if (strstr(seen, marker))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * VIRTIO_CONSOLE_F_EMERG_WRITE: QEMU offers it (emergency-write=on by
+ * default) and hands each byte written to emerg_wr to the first console
+ * port the host is connected to: c0 here.
+ */
+TEST(console_emergency_write)
+{
+	char path[1024], force[1024], marker[64];
+	long long emerg0, emerg1, out0, out1;
+	struct termios t;
+	int fd, i, seen;
+
+	ASSERT_EQ(0, stats_path_p0(path, sizeof(path)));
+	snprintf(force, sizeof(force), "%.*s/force_emergency_write",
+		 (int)(strrchr(path, '/') - path), path);
+	ASSERT_EQ(0, access(force, W_OK)) TH_LOG("no %s", force);
+	ASSERT_EQ(0, hostctl(reply, sizeof(reply), "connect c0"));
+	fd = open("/dev/hvc0", O_RDWR | O_NOCTTY);
+	ASSERT_LE(0, fd);
+	if (tcgetattr(fd, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(fd, TCSANOW, &t);
+	}
+	/* Forget what the console printed before. */
+	while (!hostctl(reply, sizeof(reply), "recv c0 4000 300") && reply[0])
+		;
+
+	/* Nothing staged from before may go out while the switch is on. */
+	usleep(300000);
+	emerg0 = stat_get(path, "console_emerg");
+	out0 = stat_get(path, "bytes_out");
+	ASSERT_LE(0, emerg0);
+	ASSERT_EQ(0, set_switch(force, 1));
+	snprintf(marker, sizeof(marker), "pvguest-emerg-%d\r\n", getpid());
+	i = write(fd, marker, strlen(marker));
+	tcdrain(fd);
+	emerg1 = stat_get(path, "console_emerg");
+	out1 = stat_get(path, "bytes_out");
+	ASSERT_EQ(0, set_switch(force, 0));
+	ASSERT_EQ((int)strlen(marker), i);
+	EXPECT_LE(emerg0 + (long long)strlen(marker), emerg1);
+	/* Not through the queue. */
+	EXPECT_EQ(out0, out1);
+	EXPECT_TRUE(host_sees(marker))
+		TH_LOG("the host did not get %s through emerg_wr", marker);
+
+	/* Switched off: through the queue again. */
+	snprintf(marker, sizeof(marker), "pvguest-queue-%d\r\n", getpid());
+	emerg1 = stat_get(path, "console_emerg");
+	ASSERT_EQ((ssize_t)strlen(marker), write(fd, marker, strlen(marker)));
+	tcdrain(fd);
+	seen = host_sees(marker);
+	EXPECT_TRUE(seen);
+	EXPECT_LE(out1 + (long long)strlen(marker),
+		  stat_get(path, "bytes_out"));
+	EXPECT_EQ(emerg1, stat_get(path, "console_emerg"));
+	close(fd);
 	hostctl(reply, sizeof(reply), "disconnect c0");
 }
 

@@ -364,6 +364,94 @@ TEST(guest_to_host_writev)
 	free(buf);
 }
 
+#define SPLICE_XFER (4 << 20)
+#define SPLICE_PIPE 65536
+
+/*
+ * splice() from the port into a pipe (kernels with copy_splice_read(),
+ * 6.5 on), and from a pipe into the port.
+ */
+TEST(splice_both_ways)
+{
+	unsigned char *buf = malloc(SPLICE_XFER);
+	int fd, status, p[2], err = 0;
+	size_t got = 0, i;
+	ssize_t n;
+	pid_t pid;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_EQ(SPLICE_PIPE, fcntl(p[1], F_SETPIPE_SZ, SPLICE_PIPE));
+	fd = open(PORT0, O_RDWR);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, host("connect %s", "p1"));
+	ASSERT_EQ(0, wait_revents(fd, POLLHUP, 0));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(hostctl(reply, sizeof(reply), "sendpat p1 %d 5",
+			      SPLICE_XFER) ? 1 : 0);
+	while (got < SPLICE_XFER) {
+		n = splice(fd, NULL, p[1], NULL, SPLICE_PIPE, 0);
+		if (n <= 0) {
+			err = n ? errno : 0;
+			break;
+		}
+		/* Empty the pipe before the next splice. */
+		for (i = 0; i < (size_t)n; ) {
+			ssize_t r = read(p[0], buf + got + i, n - i);
+
+			if (r <= 0)
+				break;
+			i += r;
+		}
+		if (i != (size_t)n)
+			break;
+		got += n;
+	}
+	if (got < SPLICE_XFER)
+		kill(pid, SIGKILL);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (err == EINVAL && !got) {
+		host("disconnect %s", "p1");
+		SKIP(return, "no splice from a port on this kernel (before 6.5)");
+	}
+	EXPECT_EQ(0, status);
+	ASSERT_EQ(SPLICE_XFER, got) TH_LOG("splice from the port: %s",
+					   strerror(err));
+	for (i = 0; i < SPLICE_XFER; i++)
+		if (buf[i] != pattern_byte(5, i))
+			break;
+	EXPECT_EQ(SPLICE_XFER, i);
+
+	for (i = 0; i < SPLICE_XFER; i++)
+		buf[i] = pattern_byte(13, i);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		size_t off = 0;
+
+		while (off < SPLICE_XFER) {
+			n = write(p[1], buf + off, SPLICE_PIPE);
+			if (n <= 0 || splice(p[0], NULL, fd, NULL, n, 0) != n)
+				_exit(1);
+			off += n;
+		}
+		_exit(0);
+	}
+	EXPECT_EQ(0, hostctl(reply, sizeof(reply), "recvpat p1 %d 13 60000",
+			     SPLICE_XFER))
+		TH_LOG("%s", reply);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, host("disconnect %s", "p1"));
+	close(fd);
+	close(p[0]);
+	close(p[1]);
+	free(buf);
+}
+
 /* Writes wait (or -EAGAIN) while the host is not connected. */
 TEST(write_while_host_disconnected)
 {
