@@ -269,7 +269,8 @@ static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
 		if (!n || !iov_iter_count(to))
 			buf = NULL;
 		/* Keep the device fed during a long read, and at its end. */
-		if (requeued && (requeued >= VSER_RX_KICK_BATCH || !buf)) {
+		if (requeued && port->in_vq &&
+		    (requeued >= VSER_RX_KICK_BATCH || !buf)) {
 			kick = virtqueue_kick_prepare(port->in_vq);
 			requeued = 0;
 		}

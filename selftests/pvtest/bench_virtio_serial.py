@@ -6,10 +6,12 @@ of a 64-byte ping-pong (p50, p99).
 Under TCG the same build swings by more than 1.5x between boots, and a
 64-byte round trip by 20%: the boot decides more than the driver.  So
 the two drivers take turns within each boot (load one, measure, unload
-it, load the other, measure), TURNS times per boot, and ROUNDS boots
-alternate which driver goes first (ABBA, then BAAB...).  The result is
-the median of each driver's turns; every turn's value is kept in the
-JSON as 'samples'.
+it, load the other, measure), TURNS times per boot for throughput and
+RTT_TURNS times for the round trip (a few seconds per turn: more turns,
+closer together, for the figure where the drivers differ least), and
+ROUNDS boots alternate which driver goes first (ABBA, then BAAB...).
+The result is the median of each driver's turns; every turn's value is
+kept in the JSON as 'samples'.
 """
 
 import os
@@ -23,6 +25,7 @@ from .vm import Controller, Machine, Port
 
 ROUNDS = int(os.environ.get('PVGUEST_BENCH_ROUNDS', '3'))
 TURNS = 2
+RTT_TURNS = 6
 OURS, PEER = 'virtio_serial', 'virtio_console'
 
 
@@ -34,22 +37,30 @@ def _machine():
         Controller('vser0', max_ports=16, ports=ports)])
 
 
+def _turns(rnd, turns, item):
+    """@turns turns of plan item @item per driver, alternating."""
+    plan = []
+    for turn in range(turns):
+        first = OURS if (rnd + turn) % 2 == 0 else PEER
+        for driver in (first, PEER if first == OURS else OURS):
+            plan += ['load:' + driver, item, 'unload:' + driver]
+    return plan
+
+
 def _boot(image, rnd):
     """One boot: each driver runs selftests/virtio_serial/vser_bench.c
     TURNS times, taking turns; it moves 64 MiB (4 KiB writes, 8 ports)
-    or 256 MiB (64 KiB and 1 MiB writes) per size and direction.
-    {driver: [{result name: MB/s or us}, one per turn]}."""
-    plan = []
-    for turn in range(TURNS):
-        first = OURS if (rnd + turn) % 2 == 0 else PEER
-        for driver in (first, PEER if first == OURS else OURS):
-            plan += ['load:' + driver, 'ksft:vser_bench', 'unload:' + driver]
+    or 256 MiB (64 KiB and 1 MiB writes) per size and direction.  Then
+    RTT_TURNS turns each of the ping-pong (vser_rtt_bench.sh).
+    {driver: {result name: [MB/s or us, one per turn]}}."""
+    plan = _turns(rnd, TURNS, 'ksft:vser_bench')
+    plan += _turns(rnd + TURNS, RTT_TURNS, 'sh:vser_rtt_bench.sh')
     suite = Suite('bench.virtio_serial', plan, machine=_machine())
     workdir = os.path.join(OUT, 'run', 'bench', 'virtio_serial-%d' % rnd)
     run_suite(suite, image, workdir)
     with open(os.path.join(workdir, 'results.log'), errors='replace') as f:
         sections, _ = _sections(f.read())
-    got = {OURS: [], PEER: []}
+    got = {OURS: {}, PEER: {}}
     driver = None
     for item, text, rc in sections:
         if rc != 0:
@@ -57,28 +68,32 @@ def _boot(image, rnd):
                                (rnd, item, workdir))
         if item.startswith('load:'):
             driver = item[len('load:'):]
-        elif item == 'ksft:vser_bench':
+        elif item.startswith(('ksft:', 'sh:')):
             turn = {m.group(1): float(m.group(2)) for m in
                     re.finditer(r'^# bench (\S+) (-?[0-9.]+)', text, re.M)}
             if not turn or min(turn.values()) <= 0:
                 raise RuntimeError('round %d: %s gave no figures, see %s' %
                                    (rnd, driver, workdir))
-            got[driver].append(turn)
-    if any(len(v) != TURNS for v in got.values()):
+            for name, value in turn.items():
+                got[driver].setdefault(name, []).append(value)
+    want = {name: RTT_TURNS if name.startswith('rtt_') else TURNS
+            for name in got[OURS]}
+    if any({name: len(v) for name, v in got[d].items()} != want
+           for d in got):
         raise RuntimeError('round %d: a turn is missing, see %s' %
                            (rnd, workdir))
     return got
 
 
 def bench(image):
-    samples = {OURS: [], PEER: []}
+    samples = {OURS: {}, PEER: {}}
     for rnd in range(ROUNDS):
-        for driver, turns in _boot(image, rnd).items():
-            samples[driver] += turns
+        for driver, figures in _boot(image, rnd).items():
+            for name, values in figures.items():
+                samples[driver].setdefault(name, []).extend(values)
     results = []
-    for name in sorted(samples[OURS][0]):
-        ours = [s[name] for s in samples[OURS]]
-        peer = [s.get(name, 0.0) for s in samples[PEER]]
+    for name in sorted(samples[OURS]):
+        ours, peer = samples[OURS][name], samples[PEER][name]
         unit = 'us' if name.endswith('_us') else 'MB/s'
         results.append({'name': name, 'unit': unit,
                         'ours': statistics.median(ours),
