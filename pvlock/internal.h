@@ -123,6 +123,7 @@ u64 pvlock_spin_budget(u16 want, u16 head, unsigned int us,
 		       unsigned int next_us);
 int pvlock_install(const struct pvlock_backend *be);
 const struct pvlock_backend *pvlock_installed(void);
+bool pvlock_set_wake_ahead(bool on);
 u64 pvlock_stat_read(enum pvlock_stat stat);
 const struct pvlock_backend *pvlock_choose(const char *name,
 					   const struct pvlock_backend *

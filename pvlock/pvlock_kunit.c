@@ -443,12 +443,15 @@ static bool pvlock_test_queue_once(struct kunit *test, void *arg)
 	u64 ahead = pvlock_stat_read(PVLOCK_STAT_WAKE_AHEAD);
 	u16 end = start + (ARRAY_SIZE(tw) + 1) * PVLOCK_TICKET_INC;
 	struct pvlock lock;
+	bool old_ahead;
 
 	pvlock_init(&lock);
 	atomic_set(&lock.val, PVLOCK_TICKETS(start, start));
 	n = pvlock_test_other_cpus(cpus, ARRAY_SIZE(tw));
 	if (n < ARRAY_SIZE(tw))
 		kunit_skip(test, "needs at least 4 CPUs");
+	/* The waiters below check its kicks: on, whatever the default. */
+	old_ahead = pvlock_set_wake_ahead(true);
 	for (i = 0; i < n; i++) {
 		tw[i].lock = &lock;
 		tw[i].order = &order;
@@ -508,6 +511,7 @@ drain:
 	for (i = 0; i < n; i++)
 		if (!done[i])
 			wait_for_completion(&tw[i].done);
+	pvlock_set_wake_ahead(old_ahead);
 	return queued == n;
 }
 
