@@ -4,9 +4,9 @@
  * moves bytes guest->host and host->guest through one port with whichever
  * driver is loaded, with several write/read sizes, then through 8 ports
  * at once; or, with the argument "rtt" (vser_rtt_bench.sh), times a
- * 64-byte ping-pong.  Prints "# bench NAME VALUE" lines.  The host side sinks, sources or echoes the bytes
- * (hostctl "sink", "source", "sinkmany", "sourcemany", "echo").  A
- * measurement, not a test.
+ * 64-byte ping-pong.  Prints "# bench NAME VALUE" lines.  The host side
+ * sinks, sources or echoes the bytes (hostctl "sink", "source",
+ * "sinkmany", "sourcemany", "echo").  A measurement, not a test.
  */
 #include <errno.h>
 #include <fcntl.h>

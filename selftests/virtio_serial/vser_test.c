@@ -316,12 +316,28 @@ TEST(host_to_guest_readv)
 	free(buf);
 }
 
+/*
+ * The host reads @len bytes of pattern @seed from p1 within @ms while
+ * child @pid writes them; the child must succeed too.
+ */
+static void host_takes_pattern(struct __test_metadata *_metadata, pid_t pid,
+			       int seed, int len, int ms)
+{
+	int status;
+
+	EXPECT_EQ(0, hostctl(reply, sizeof(reply), "recvpat p1 %d %d %d", len,
+			     seed, ms))
+		TH_LOG("%s", reply);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+}
+
 TEST(guest_to_host_writev)
 {
 	unsigned char *buf = malloc(XFER);
 	size_t i;
 	pid_t pid;
-	int fd, status;
+	int fd;
 
 	ASSERT_NE(NULL, buf);
 	for (i = 0; i < XFER; i++)
@@ -354,11 +370,7 @@ TEST(guest_to_host_writev)
 		}
 		_exit(0);
 	}
-	EXPECT_EQ(0, hostctl(reply, sizeof(reply), "recvpat p1 %d 11 120000",
-			     XFER))
-		TH_LOG("%s", reply);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(0, status);
+	host_takes_pattern(_metadata, pid, 11, XFER, 120000);
 	EXPECT_EQ(0, host("disconnect %s", "p1"));
 	close(fd);
 	free(buf);
@@ -440,11 +452,7 @@ TEST(splice_both_ways)
 		}
 		_exit(0);
 	}
-	EXPECT_EQ(0, hostctl(reply, sizeof(reply), "recvpat p1 %d 13 60000",
-			     SPLICE_XFER))
-		TH_LOG("%s", reply);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_EQ(0, status);
+	host_takes_pattern(_metadata, pid, 13, SPLICE_XFER, 60000);
 	EXPECT_EQ(0, host("disconnect %s", "p1"));
 	close(fd);
 	close(p[0]);
