@@ -19,6 +19,7 @@
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/splice.h>
+#include <linux/timekeeping.h>
 #include <linux/uio.h>
 #include <linux/virtio_config.h>
 
@@ -152,6 +153,7 @@ static int vser_open(struct inode *inode, struct file *file)
 	 */
 	mutex_lock(&port->read_mutex);
 	vser_rx_discard(port);
+	WRITE_ONCE(port->read_poll_ns, VSER_READ_POLL_START_NS);
 	mutex_unlock(&port->read_mutex);
 	spin_lock_irq(&port->lock);
 	err = port->unplugged ? -ENXIO : 0;
@@ -296,17 +298,86 @@ static ssize_t vser_copy_out(struct vser_port *port, struct iov_iter *to)
 	return copied ? copied : -EFAULT;
 }
 
+static unsigned int read_poll_us = VSER_READ_POLL_US;
+
+static int vser_read_poll_us_set(const char *val,
+				 const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, VSER_READ_POLL_MAX_US);
+}
+
+static const struct kernel_param_ops vser_read_poll_us_ops = {
+	.set = vser_read_poll_us_set,
+	.get = param_get_uint,
+};
+module_param_cb(read_poll_us, &vser_read_poll_us_ops, &read_poll_us, 0644);
+MODULE_PARM_DESC(read_poll_us,
+		 "longest a blocking read that follows a write polls for the answer before it sleeps, in microseconds (default 200, at most 1000; 0: never)");
+
+/*
+ * The limit on polling for this read, in ns; 0 if it must not poll.  A
+ * blocking read that follows a write is likely waiting for the answer
+ * to it (see vser_rx_busy_poll()); reads in a stream, and non-blocking
+ * ones, do not poll.
+ */
+static u64 vser_read_poll_limit(struct vser_port *port, bool nonblock)
+{
+	if (nonblock || READ_ONCE(port->tx_after_rx))
+		return 0;
+	return (u64)READ_ONCE(read_poll_us) * NSEC_PER_USEC;
+}
+
+/*
+ * Whether the read that follows a write on @port will poll (a hint: the
+ * port's last read was a blocking one, and its window is open).
+ */
+static bool vser_read_will_poll(struct vser_port *port)
+{
+	return READ_ONCE(port->read_blocks) && READ_ONCE(read_poll_us) &&
+	       READ_ONCE(port->read_poll_ns);
+}
+
+/*
+ * Adapt the port's poll window to a read that polled for up to @win ns
+ * and got its data @waited ns after it began to, as cpuidle-haltpoll
+ * adapts its window to idle periods.  Data the poll found, or data that
+ * came within the window after a poll cut short, leaves the window
+ * alone; data that came after the window but within @limit doubles it
+ * (up to @limit); data later than @limit halves it, down to none.  So a
+ * host that answers within the limit is polled for, and one that answers
+ * slowly soon costs a read no polling, while its answers still decide
+ * whether polling would pay again.
+ */
+static void vser_read_poll_adapt(struct vser_port *port, u64 win, u64 limit,
+				 u64 waited, bool hit)
+{
+	lockdep_assert_held(&port->read_mutex);
+	if (hit || waited <= win)
+		return;
+	if (waited <= limit)
+		win = min(win ? 2 * win : VSER_READ_POLL_START_NS, limit);
+	else if (win / 2 < VSER_READ_POLL_START_NS)
+		win = 0;
+	else
+		win /= 2;
+	WRITE_ONCE(port->read_poll_ns, win);
+}
+
 static ssize_t vser_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct vser_port *port = iocb->ki_filp->private_data;
 	bool nonblock = (iocb->ki_filp->f_flags & O_NONBLOCK) ||
 			(iocb->ki_flags & IOCB_NOWAIT);
+	bool polled = false, hit = false;
+	u64 limit, win = 0, start = 0;
 	ssize_t ret;
 
 	if (!iov_iter_count(to))
 		return 0;
 	if (mutex_lock_interruptible(&port->read_mutex))
 		return -ERESTARTSYS;
+	limit = vser_read_poll_limit(port, nonblock);
+	WRITE_ONCE(port->read_blocks, !nonblock);
 	for (;;) {
 		if (READ_ONCE(port->unplugged)) {
 			ret = -ENODEV;
@@ -321,11 +392,22 @@ static ssize_t vser_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			ret = -EAGAIN;
 			break;
 		}
+		if (limit && !polled) {
+			polled = true;
+			win = min_t(u64, port->read_poll_ns, limit);
+			start = ktime_get_ns();
+			hit = win && vser_rx_busy_poll(port, win);
+			if (hit)
+				continue;
+		}
 		ret = wait_event_interruptible(port->rx_waitq,
 					       vser_readable(port));
 		if (ret)
 			break;
 	}
+	if (polled && ret > 0)
+		vser_read_poll_adapt(port, win, limit, ktime_get_ns() - start,
+				     hit);
 	mutex_unlock(&port->read_mutex);
 	return ret;
 }
@@ -472,14 +554,15 @@ queue:
 		/*
 		 * A write that follows a read and finds nothing else in
 		 * flight is likely a message in an exchange (a reply, or the
-		 * next request), not part of a stream: its completion
-		 * interrupt is turned on.  Under QEMU the vCPU, woken by it
+		 * next request), not part of a stream.  Unless the read that
+		 * waits for the answer will poll, its completion interrupt
+		 * is turned on: under QEMU the vCPU, woken by it
 		 * while the host prepares its answer, takes that answer
 		 * sooner than one halted since the write (see Performance in
 		 * Documentation/virtio_serial.rst).  A stream keeps it off
 		 * and reclaims as it writes.  vser_tx_intr() turns it off.
 		 */
-		if (alone)
+		if (alone && !vser_read_will_poll(port))
 			virtqueue_enable_cb(port->out_vq);
 		WRITE_ONCE(port->tx_after_rx, false);
 	}

@@ -71,6 +71,9 @@ static int vser_port_stats_show(struct seq_file *m, void *unused)
 	seq_printf(m, "console_emerg %lld\n",
 		   atomic64_read(&st->console_emerg));
 	seq_printf(m, "sigio %lld\n", atomic64_read(&st->sigio));
+	seq_printf(m, "read_polls %lld\n", atomic64_read(&st->read_polls));
+	seq_printf(m, "read_poll_hits %lld\n",
+		   atomic64_read(&st->read_poll_hits));
 	seq_printf(m, "tx_memory %lu\n", vser_tx_memory(port));
 	return 0;
 }

@@ -16,6 +16,8 @@
  * room, except for a write that follows a read and finds nothing else in
  * flight; writers reclaim finished slots themselves.
  */
+#include <linux/sched/clock.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/virtio_config.h>
 
@@ -277,6 +279,67 @@ static void vser_rx_wake(struct vser_port *port)
 	vser_port_notify(port, POLL_IN);
 	if (READ_ONCE(port->hvc))
 		vser_hvc_kick();
+}
+
+/**
+ * vser_rx_busy_poll() - wait a short while for data with the CPU running.
+ * @port: the port; the caller holds its read_mutex, which keeps @in_vq
+ * @ns:   how long to poll at most
+ *
+ * A reader that has just sent a request waits for an answer that the
+ * host may have ready within tens of microseconds.  Sleeping meanwhile
+ * halts the vCPU, and the host then has to wake it before it can take
+ * the interrupt; under QEMU that wake-up is a large part of a round trip.
+ * So watch the used ring for up to @ns, with the receive interrupt off
+ * (normally: where queues share a vector, vser_rx_intr() may still run
+ * and turn it on, which costs an interrupt and nothing else); stop early
+ * when the host disconnects, the port is unplugged, the device is broken,
+ * a signal is pending or another task wants the CPU.  What arrives is
+ * handled as an interrupt would handle it (readers, the SIGIO owner and
+ * hvc hear of it).  At return the interrupt is on again if nothing is
+ * ready, or @rx_work has the rest, as vser_rx_poll() leaves them: a
+ * reader that goes to sleep is woken.
+ *
+ * A second reader of the port, blocked on read_mutex, may spin on it
+ * for as long (mutex optimistic spinning).
+ *
+ * Return: true if data is ready to read.
+ */
+bool vser_rx_busy_poll(struct vser_port *port, u64 ns)
+{
+	u64 end = local_clock() + ns;
+	struct virtqueue *vq;
+	bool ready, got = false;
+	unsigned int last;
+
+	lockdep_assert_held(&port->read_mutex);
+	vser_stat_add(&port->stats.read_polls, 1);
+	spin_lock_irq(&port->rx_lock);
+	vq = port->in_vq;
+	if (!vq || !list_empty(&port->rx_ready)) {
+		spin_unlock_irq(&port->rx_lock);
+		ready = !!vq;
+		goto out;
+	}
+	last = virtqueue_enable_cb_prepare(vq);
+	virtqueue_disable_cb(vq);
+	spin_unlock_irq(&port->rx_lock);
+
+	while (!virtqueue_poll(vq, last) && !virtqueue_is_broken(vq) &&
+	       READ_ONCE(port->host_connected) &&
+	       !READ_ONCE(port->unplugged) && !need_resched() &&
+	       !signal_pending(current) && local_clock() < end)
+		cpu_relax();
+
+	spin_lock_irq(&port->rx_lock);
+	ready = vser_rx_poll(port, &got);
+	spin_unlock_irq(&port->rx_lock);
+	if (got)
+		vser_rx_wake(port);
+out:
+	if (ready)
+		vser_stat_add(&port->stats.read_poll_hits, 1);
+	return ready;
 }
 
 /**

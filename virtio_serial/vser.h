@@ -41,6 +41,15 @@
 #define VSER_RX_KICK_BATCH	16
 #define VSER_RX_BUF_SIZE	PAGE_SIZE
 /*
+ * A blocking read that follows a write may poll for the answer before it
+ * sleeps (vser_rx_busy_poll()): each port's window starts at the first
+ * value, adapts to how soon answers come, and stays under a limit, the
+ * module parameter read_poll_us (default, and largest allowed, below).
+ */
+#define VSER_READ_POLL_START_NS	(20 * NSEC_PER_USEC)
+#define VSER_READ_POLL_US	200
+#define VSER_READ_POLL_MAX_US	1000
+/*
  * Control receive buffers, at most; one page holds any valid PORT_NAME.
  * QEMU drops a control message when it finds no buffer, and announces
  * every port at once: fill the whole queue (QEMU's has 32 entries).
@@ -176,6 +185,9 @@ struct vser_parked {
  * @console_emerg:   console bytes written to the emerg_wr config field
  *                   instead of the queue (any context)
  * @sigio:           SIGIOs sent to the opener (any context)
+ * @read_polls:      blocking reads that polled for data (read_mutex)
+ * @read_poll_hits:  of those, the ones that found data without sleeping
+ *                   (read_mutex)
  */
 struct vser_port_stats {
 	atomic64_t bytes_in;
@@ -189,6 +201,8 @@ struct vser_port_stats {
 	atomic64_t console_dropped;
 	atomic64_t console_emerg;
 	atomic64_t sigio;
+	atomic64_t read_polls;
+	atomic64_t read_poll_hits;
 };
 
 /**
@@ -278,7 +292,9 @@ struct vser_device {
  * @vsdev:           its device (holds a reference)
  * @kref:            held by @vsdev's table and by each open file
  * @id:              port number on the device
- * @in_vq:           receive queue, NULL once unplugged or frozen (@rx_lock)
+ * @in_vq:           receive queue, NULL once unplugged or frozen (@rx_lock;
+ *                   cleared with @read_mutex held too, so a reader may
+ *                   use it without @rx_lock)
  * @out_vq:          transmit queue, NULL once unplugged or frozen (@tx_lock)
  * @cdev:            the character device (dynamically allocated)
  * @dev:             the class device vport<dev>p<id>
@@ -306,6 +322,11 @@ struct vser_device {
  * @rx_ready:        filled receive buffers, oldest first
  * @rx_bufs:         every receive buffer of the port (device ctrl_mutex)
  * @read_mutex:      serialises readers (held while copying to user)
+ * @read_poll_ns:    how long a blocking read that follows a write polls
+ *                   before it sleeps, adapted to the port's answers
+ *                   (@read_mutex; writers read it as a hint)
+ * @read_blocks:     the last read was a blocking one, so the next may
+ *                   poll (@read_mutex; writers read it as a hint)
  * @rx_work:         carries on collecting when an interrupt or poll ran
  *                   out of budget (%VSER_RX_BUDGET)
  * @tx_lock:         protects @out_vq, @tx, @tx_nslots, @tx_pages, @tx_full,
@@ -321,7 +342,9 @@ struct vser_device {
  * @tx_waiting:      a writer or poller turned the transmit interrupt on
  *                   to hear of room: the interrupt wakes @tx_waitq
  * @tx_after_rx:     a read returned data since the last write (set by
- *                   readers, cleared by writers; a hint, no lock)
+ *                   readers, cleared by writers; a hint, no lock): a
+ *                   write that follows a read, or a read that follows a
+ *                   write, is likely part of an exchange
  * @write_mutex:     serialises writers (held while copying from user)
  * @host_uevent:     sends the KOBJ_CHANGE for @host_connected, at most
  *                   one per %VSER_UEVENT_DELAY: a host flooding PORT_OPEN
@@ -356,6 +379,8 @@ struct vser_port {
 	struct list_head rx_ready;
 	struct vser_buf *rx_bufs[VSER_RX_BUFS];
 	struct mutex read_mutex;	/* one reader at a time */
+	u32 read_poll_ns;
+	bool read_blocks;
 	struct work_struct rx_work;
 
 	spinlock_t tx_lock;		/* @out_vq, @tx and @tx_* */
@@ -454,6 +479,7 @@ int vser_rx_fill(struct vser_port *port);
 void vser_rx_drain(struct vser_port *port);
 void vser_rx_discard(struct vser_port *port);
 bool vser_rx_poll(struct vser_port *port, bool *got);
+bool vser_rx_busy_poll(struct vser_port *port, u64 ns);
 void vser_rx_work(struct work_struct *work);
 void vser_rx_stop(struct vser_port *port);
 int vser_tx_alloc(struct vser_port *port, bool small);

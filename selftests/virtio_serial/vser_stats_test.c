@@ -6,6 +6,12 @@
  * discarded at close, one SIGIO counted per signal queued, queue-full),
  * the device's control counters, and the virtio_serial trace events exist
  * and fire on port add/remove, open/close and host connect/disconnect.
+ * Also the read polling that the read_polls counters show: a blocking
+ * read that follows a write polls once, gets its answer whole and with
+ * its SIGIO, and sleeps (and is woken) when the answer is late; a port
+ * whose host answers late stops polling, and starts again once answers
+ * come soon; reads that do not follow a write, non-blocking reads and
+ * read_poll_us=0 never poll.
  * Machine: selftests/pvtest/suites.py (virtio_serial.io); runs before
  * vser_test, which unplugs ports at its end.
  */
@@ -20,6 +26,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +39,10 @@
 #define DEBUGFS "/sys/kernel/debug"
 #define TRACEFS "/sys/kernel/tracing"
 #define EVENTS TRACEFS "/events/virtio_serial"
+#define READ_POLL_US "/sys/module/virtio_serial/parameters/read_poll_us"
+/* Round trips through the host's echo in the read polling tests. */
+#define EXCHANGES 300
+#define MSG 64
 
 static char reply[4096];
 
@@ -86,9 +97,60 @@ static long long stat_get(const char *path, const char *name)
 	return ret;
 }
 
+/* The first line of @path, newline included, in @out; -1 if unreadable. */
+static int read_line(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fgets(out, len, f) ? 0 : -1;
+	fclose(f);
+	return ret;
+}
+
+/* Have the host echo @count bytes on HOSTID, in a child. */
+static pid_t host_echo(size_t count)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(hostctl(NULL, 0, "echo %s %zu 30000", HOSTID, count) ?
+		      1 : 0);
+	return pid;
+}
+
+/* 0 if child @pid exited with status 0. */
+static int child_ok(pid_t pid)
+{
+	int status;
+
+	return pid > 0 && waitpid(pid, &status, 0) == pid &&
+	       WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : -1;
+}
+
+/*
+ * Open PORT1 (with @flags), connect the host and wait until the port
+ * sees it.  Return: the file, or -1.
+ */
+static int open_connected(int flags)
+{
+	int fd = open(PORT1, O_RDWR | flags);
+
+	if (fd < 0)
+		return -1;
+	if (host("connect %s", HOSTID) || wait_revents(fd, POLLHUP, 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 FIXTURE(port) {
 	char stats[512];
 	char vport[64];
+	char read_poll_us[16];
 };
 
 FIXTURE_SETUP(port)
@@ -102,11 +164,17 @@ FIXTURE_SETUP(port)
 	snprintf(dev, sizeof(dev), "%s", self->vport);
 	ASSERT_EQ(0, stats_path(dev, self->stats, sizeof(self->stats)))
 		TH_LOG("no stats file for %s", self->vport);
+	/* Tests that change it fail without it; the others need not. */
+	if (read_line(READ_POLL_US, self->read_poll_us,
+		      sizeof(self->read_poll_us)))
+		self->read_poll_us[0] = '\0';
 }
 
 FIXTURE_TEARDOWN(port)
 {
 	host("disconnect %s", HOSTID);
+	if (self->read_poll_us[0])
+		write_str(READ_POLL_US, self->read_poll_us);
 }
 
 /* Every counter is there; a closed port with no host shows it. */
@@ -116,6 +184,7 @@ TEST_F(port, counters_listed)
 		"guest_connected", "host_connected", "bytes_in", "buffers_in",
 		"bytes_out", "buffers_out", "bytes_discarded",
 		"buffers_discarded", "truncated", "queue_full", "sigio",
+		"read_polls", "read_poll_hits",
 	};
 	unsigned int i;
 
@@ -278,6 +347,225 @@ TEST_F(port, sigio_and_queue_full)
 	/* connect, data, room after full, disconnect: at least four. */
 	EXPECT_LE(4, got);
 	EXPECT_EQ(s0 + got, stat_get(self->stats, "sigio"));
+	close(fd);
+}
+
+/*
+ * A blocking read that follows a write polls once for the answer: with
+ * a limit of 1 ms its polls find the host's echo; every message comes
+ * back whole.  Each exchange whose read polled got its answer on an
+ * empty queue, from the poll or from the interrupt after it: either way
+ * one SIGIO POLL_IN at least.
+ */
+TEST_F(port, read_poll_exchange)
+{
+	struct timespec ts = { 1, 0 };
+	unsigned char msg[MSG], back[MSG];
+	long long p0, h0, s0, polls, hits;
+	int fd, i, j, bad = 0, sigs = 0, pollin = 0;
+	siginfo_t si;
+	sigset_t set;
+	pid_t pid;
+
+	ASSERT_EQ(0, write_str(READ_POLL_US, "1000"));
+	sigemptyset(&set);
+	sigaddset(&set, SIGRTMIN);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	while (sigtimedwait(&set, &si, &(struct timespec){ 0, 0 }) > 0)
+		;
+	fd = open(PORT1, O_RDWR);
+	ASSERT_LE(0, fd);
+	fcntl(fd, F_SETOWN, getpid());
+	fcntl(fd, F_SETSIG, SIGRTMIN);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_ASYNC);
+	ASSERT_EQ(0, host("connect %s", HOSTID));
+	ASSERT_EQ(0, wait_revents(fd, POLLHUP, 0));
+	/* The connect's POLL_OUT, sent after the wake-up. */
+	while (sigtimedwait(&set, &si, &ts) > 0)
+		;
+	p0 = stat_get(self->stats, "read_polls");
+	h0 = stat_get(self->stats, "read_poll_hits");
+	s0 = stat_get(self->stats, "sigio");
+
+	pid = host_echo(EXCHANGES * MSG);
+	ASSERT_LT(0, pid);
+	for (i = 0; i < EXCHANGES; i++) {
+		for (j = 0; j < MSG; j++)
+			msg[j] = pattern_byte(i, j);
+		if (write_full(fd, msg, MSG) || read_full(fd, back, MSG))
+			break;
+		bad += !!memcmp(msg, back, MSG);
+	}
+	EXPECT_EQ(0, child_ok(pid));
+	ASSERT_EQ(EXCHANGES, i);
+	EXPECT_EQ(0, bad);
+
+	/* At most one poll per read that follows a write. */
+	polls = stat_get(self->stats, "read_polls") - p0;
+	hits = stat_get(self->stats, "read_poll_hits") - h0;
+	EXPECT_LE(1, polls);
+	EXPECT_GE(EXCHANGES, polls);
+	EXPECT_LE(1, hits)
+		TH_LOG("%lld polls, none found the echo within 1 ms", polls);
+	EXPECT_GE(polls, hits);
+
+	/*
+	 * Without a POLL_IN for what a poll found, only the polls that
+	 * missed would have one.  (An echo that a read took before it could
+	 * poll raised none: the reader had it already.)
+	 */
+	while (sigtimedwait(&set, &si, &ts) > 0) {
+		if (si.si_fd != fd)
+			continue;
+		sigs++;
+		pollin += si.si_code == POLL_IN;
+	}
+	EXPECT_EQ(sigs, pollin);
+	EXPECT_LE(polls, pollin);
+	EXPECT_EQ(s0 + sigs, stat_get(self->stats, "sigio"));
+	close(fd);
+}
+
+/*
+ * An answer later than the window: the read polls, finds nothing, sleeps
+ * and is woken by the receive interrupt, which the poll turned back on.
+ */
+TEST_F(port, read_poll_then_sleep)
+{
+	unsigned char buf[100];
+	long long p0, h0;
+	size_t i;
+	pid_t pid;
+	int fd;
+
+	ASSERT_EQ(0, write_str(READ_POLL_US, "1000"));
+	fd = open_connected(0);
+	ASSERT_LE(0, fd);
+	p0 = stat_get(self->stats, "read_polls");
+	h0 = stat_get(self->stats, "read_poll_hits");
+	ASSERT_EQ(1, write(fd, "?", 1));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		usleep(300000);
+		_exit(hostctl(NULL, 0, "sendpat %s %zu 17", HOSTID,
+			      sizeof(buf)) ? 1 : 0);
+	}
+	EXPECT_EQ(0, read_full(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, child_ok(pid));
+	for (i = 0; i < sizeof(buf); i++)
+		if (buf[i] != pattern_byte(17, i))
+			break;
+	EXPECT_EQ(sizeof(buf), i);
+	EXPECT_EQ(p0 + 1, stat_get(self->stats, "read_polls"));
+	EXPECT_EQ(h0, stat_get(self->stats, "read_poll_hits"));
+	close(fd);
+}
+
+/*
+ * The host answers 30 ms after each request, far beyond the 1 ms limit:
+ * the first read polls and the port then stops polling.  Once the host
+ * echoes at once, the window grows back and reads poll again.
+ */
+TEST_F(port, read_poll_backs_off)
+{
+	unsigned char buf[MSG];
+	long long p0, p1;
+	pid_t pid;
+	int fd, i, j;
+
+	ASSERT_EQ(0, write_str(READ_POLL_US, "1000"));
+	fd = open_connected(0);
+	ASSERT_LE(0, fd);
+	p0 = stat_get(self->stats, "read_polls");
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(1, write(fd, "?", 1));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			if (hostctl(NULL, 0, "recv %s 1 2000", HOSTID))
+				_exit(1);
+			usleep(30000);
+			_exit(hostctl(NULL, 0, "sendpat %s %d %d", HOSTID,
+				      MSG, i) ? 1 : 0);
+		}
+		EXPECT_EQ(0, read_full(fd, buf, MSG));
+		ASSERT_EQ(0, child_ok(pid));
+		for (j = 0; j < MSG; j++)
+			if (buf[j] != pattern_byte(i, j))
+				break;
+		EXPECT_EQ(MSG, j);
+	}
+	EXPECT_EQ(p0 + 1, stat_get(self->stats, "read_polls"));
+
+	p1 = stat_get(self->stats, "read_polls");
+	pid = host_echo(100 * MSG);
+	ASSERT_LT(0, pid);
+	for (i = 0; i < 100; i++) {
+		memset(buf, i, MSG);
+		if (write_full(fd, buf, MSG) || read_full(fd, buf, MSG) ||
+		    buf[0] != i || buf[MSG - 1] != i)
+			break;
+	}
+	EXPECT_EQ(0, child_ok(pid));
+	EXPECT_EQ(100, i);
+	EXPECT_LT(p1, stat_get(self->stats, "read_polls"))
+		TH_LOG("no echo came back within 1 ms");
+	close(fd);
+}
+
+/*
+ * No polling: for a read that follows a read (and waits), for a
+ * non-blocking read, or with read_poll_us=0.  The limit is at most 1000.
+ */
+TEST_F(port, read_poll_not_used)
+{
+	unsigned char buf[MSG];
+	long long p0;
+	pid_t pid;
+	int fd, i;
+
+	ASSERT_EQ(0, write_str(READ_POLL_US, "1000"));
+	EXPECT_EQ(-1, write_str(READ_POLL_US, "1001"));
+	fd = open_connected(0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, hostctl(reply, sizeof(reply), "sendpat %s %d 3", HOSTID,
+			     MSG));
+	ASSERT_EQ(0, read_full(fd, buf, MSG));
+	/* The next read waits for data sent after it began. */
+	p0 = stat_get(self->stats, "read_polls");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		usleep(100000);
+		_exit(hostctl(NULL, 0, "sendpat %s %d 4", HOSTID, MSG) ?
+		      1 : 0);
+	}
+	EXPECT_EQ(0, read_full(fd, buf, MSG));
+	EXPECT_EQ(0, child_ok(pid));
+	EXPECT_EQ(pattern_byte(4, MSG - 1), buf[MSG - 1]);
+	EXPECT_EQ(p0, stat_get(self->stats, "read_polls"));
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	ASSERT_EQ(1, write(fd, "?", 1));
+	EXPECT_EQ(-1, read(fd, buf, MSG));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(p0, stat_get(self->stats, "read_polls"));
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	ASSERT_EQ(0, hostctl(reply, sizeof(reply), "recv %s 1 2000", HOSTID));
+
+	ASSERT_EQ(0, write_str(READ_POLL_US, "0"));
+	pid = host_echo(20 * MSG);
+	ASSERT_LT(0, pid);
+	for (i = 0; i < 20; i++) {
+		memset(buf, i, MSG);
+		if (write_full(fd, buf, MSG) || read_full(fd, buf, MSG) ||
+		    buf[0] != i || buf[MSG - 1] != i)
+			break;
+	}
+	EXPECT_EQ(0, child_ok(pid));
+	EXPECT_EQ(20, i);
+	EXPECT_EQ(p0, stat_get(self->stats, "read_polls"));
 	close(fd);
 }
 
