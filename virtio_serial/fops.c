@@ -13,6 +13,7 @@
  * SIGIO: POLL_IN data arrived, POLL_OUT room after a full queue or host
  *        connected, POLL_HUP host disconnected, POLL_ERR port unplugged.
  */
+#include <kunit/visibility.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -434,7 +435,7 @@ static struct vser_txslot *vser_tx_find(struct vser_port *port)
  * interrupt will come for those.  A writer that reclaims clears
  * @tx_full: it has seen the room itself.
  */
-static struct vser_txslot *vser_tx_room(struct vser_port *port)
+VISIBLE_IF_KUNIT struct vser_txslot *vser_tx_room(struct vser_port *port)
 	__must_hold(&port->tx_lock)
 {
 	struct vser_txslot *slot;
@@ -470,6 +471,7 @@ static struct vser_txslot *vser_tx_room(struct vser_port *port)
 	}
 	return NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(vser_tx_room);
 
 /* A free transmit slot, marked busy, or NULL. */
 static struct vser_txslot *vser_tx_get(struct vser_port *port)

@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests of virtio_serial's control-message checks, fed what a
- * hostile or broken device could send.
+ * KUnit tests of virtio_serial: its control-message checks, fed what a
+ * hostile or broken device could send; and its transmit queue's room
+ * bookkeeping, on a real split ring for which the test plays the device,
+ * in interleavings that QEMU cannot be made to produce.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
+#include <linux/scatterlist.h>
 #include <linux/string.h>
+#include <linux/virtio.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+#include <linux/wait.h>
 
 #include "vser.h"
 
@@ -374,9 +381,245 @@ static struct kunit_suite vser_test_suite = {
 	.test_cases = vser_test_cases,
 };
 
-kunit_test_suite(vser_test_suite);
+/*
+ * The transmit queue of port 1 (queue 5) on a split ring without event
+ * index, so that the driver's interrupt switch is the available ring's
+ * VRING_AVAIL_F_NO_INTERRUPT flag, which the test reads as the device
+ * would.
+ */
+#define TXQ_PORT	1
+#define TXQ_INDEX	(2 * (TXQ_PORT + 1) + 1)
+#define TXQ_NUM		64
 
-MODULE_DESCRIPTION("KUnit tests for virtio_serial's control-message checks");
+struct fake_txq {
+	struct virtio_device vdev;
+	struct vser_device vsdev;
+	struct vser_port *ports[TXQ_PORT + 1];
+	struct vser_port port;
+	struct virtqueue *vq;
+	void *ring;
+	u16 last_avail;
+};
+
+static bool fake_notify(struct virtqueue *vq)
+{
+	return true;
+}
+
+static int vser_tx_test_init(struct kunit *test)
+{
+	struct fake_txq *f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	struct vser_port *port;
+
+	KUNIT_ASSERT_NOT_NULL(test, f);
+	port = &f->port;
+	INIT_LIST_HEAD(&f->vdev.vqs);
+	spin_lock_init(&f->vdev.vqs_list_lock);
+	f->vdev.priv = &f->vsdev;
+	f->vsdev.vdev = &f->vdev;
+	spin_lock_init(&f->vsdev.ports_lock);
+	f->vsdev.ports = f->ports;
+	f->vsdev.max_ports = TXQ_PORT + 1;
+	f->ports[TXQ_PORT] = port;
+	port->vsdev = &f->vsdev;
+	port->id = TXQ_PORT;
+	spin_lock_init(&port->lock);
+	spin_lock_init(&port->tx_lock);
+	init_waitqueue_head(&port->tx_waitq);
+	port->host_connected = true;
+	test->priv = f;
+
+	f->ring = alloc_pages_exact(vring_size(TXQ_NUM, PAGE_SIZE),
+				    GFP_KERNEL | __GFP_ZERO);
+	KUNIT_ASSERT_NOT_NULL(test, f->ring);
+	f->vq = vring_new_virtqueue(TXQ_INDEX, TXQ_NUM, PAGE_SIZE, &f->vdev,
+				    true, false, f->ring, fake_notify,
+				    vser_tx_intr, "fake-tx");
+	KUNIT_ASSERT_NOT_NULL(test, f->vq);
+	/* Ready, as virtio_device_ready() would leave it. */
+	__virtio_unbreak_device(&f->vdev);
+	KUNIT_ASSERT_EQ(test, 0, vser_tx_alloc(port, true));
+	spin_lock_irq(&port->tx_lock);
+	vser_tx_set_queue(port, f->vq);
+	spin_unlock_irq(&port->tx_lock);
+	return 0;
+}
+
+static void vser_tx_test_exit(struct kunit *test)
+{
+	struct fake_txq *f = test->priv;
+
+	if (!f)
+		return;
+	if (f->vq)
+		vring_del_virtqueue(f->vq);
+	if (f->ring)
+		free_pages_exact(f->ring, vring_size(TXQ_NUM, PAGE_SIZE));
+	vser_tx_free(&f->port);
+}
+
+/* The device uses the next @n buffers made available.  Return: how many. */
+static unsigned int fake_complete(struct fake_txq *f, unsigned int n)
+{
+	const struct vring *vr = virtqueue_get_vring(f->vq);
+	u16 avail = virtio16_to_cpu(&f->vdev, READ_ONCE(vr->avail->idx));
+	u16 used = virtio16_to_cpu(&f->vdev, vr->used->idx);
+	unsigned int done = 0;
+	u16 head;
+
+	/* Read the entries only after the index that publishes them. */
+	virt_rmb();
+	for (; done < n && f->last_avail != avail; done++, f->last_avail++) {
+		head = virtio16_to_cpu(&f->vdev,
+				       vr->avail->ring[f->last_avail % vr->num]);
+		vr->used->ring[used % vr->num].id = cpu_to_virtio32(&f->vdev,
+								    head);
+		vr->used->ring[used % vr->num].len = 0;
+		used++;
+	}
+	/* The entries before the index that publishes them. */
+	virt_wmb();
+	vr->used->idx = cpu_to_virtio16(&f->vdev, used);
+	return done;
+}
+
+/* Whether the driver asks the device for an interrupt on used buffers. */
+static bool fake_intr_on(struct fake_txq *f)
+{
+	const struct vring *vr = virtqueue_get_vring(f->vq);
+
+	return !(virtio16_to_cpu(&f->vdev, READ_ONCE(vr->avail->flags)) &
+		 VRING_AVAIL_F_NO_INTERRUPT);
+}
+
+/*
+ * A writer's turn, as vser_tx_get() and vser_tx_send() take it: queue a
+ * slot while vser_tx_room() finds one.  Return: slots queued.
+ */
+static unsigned int fake_write(struct kunit *test, struct fake_txq *f)
+{
+	struct vser_port *port = &f->port;
+	struct vser_txslot *slot;
+	struct scatterlist sg;
+	unsigned int n = 0;
+	int err = 0;
+
+	spin_lock_irq(&port->tx_lock);
+	while (!err && (slot = vser_tx_room(port))) {
+		slot->busy = true;
+		sg_init_table(&sg, 1);
+		sg_set_page(&sg, slot->pages[0], 64, 0);
+		err = virtqueue_add_outbuf(f->vq, &sg, 1, slot, GFP_ATOMIC);
+		n += !err;
+	}
+	spin_unlock_irq(&port->tx_lock);
+	KUNIT_EXPECT_EQ(test, 0, err);
+	return n;
+}
+
+/*
+ * A writer that finds every slot in flight turns the transmit interrupt
+ * on; the device then uses them all, but the writer takes them back and
+ * fills the queue again before the interrupt's callback runs.  The late
+ * callback finds nothing to take back: it must leave the interrupt on,
+ * or the room that comes next is never reported (no POLL_OUT for an
+ * O_NONBLOCK writer).
+ */
+static void vser_test_tx_late_callback(struct kunit *test)
+{
+	struct fake_txq *f = test->priv;
+	struct vser_port *port = &f->port;
+
+	/* A stream keeps the interrupt off while it finds room. */
+	KUNIT_EXPECT_FALSE(test, fake_intr_on(f));
+	KUNIT_EXPECT_EQ(test, VSER_TX_SLOTS, fake_write(test, f));
+	KUNIT_EXPECT_TRUE(test, port->tx_full);
+	KUNIT_EXPECT_TRUE(test, fake_intr_on(f));
+
+	KUNIT_EXPECT_EQ(test, VSER_TX_SLOTS, fake_complete(f, TXQ_NUM));
+	KUNIT_EXPECT_EQ(test, VSER_TX_SLOTS, fake_write(test, f));
+	KUNIT_EXPECT_TRUE(test, port->tx_full);
+
+	vser_tx_intr(f->vq);
+	KUNIT_EXPECT_TRUE(test, port->tx_full);
+	KUNIT_EXPECT_TRUE(test, fake_intr_on(f));
+
+	/* Room comes: the callback takes it back and reports it. */
+	KUNIT_EXPECT_EQ(test, 1, fake_complete(f, 1));
+	vser_tx_intr(f->vq);
+	KUNIT_EXPECT_FALSE(test, port->tx_full);
+	KUNIT_EXPECT_FALSE(test, fake_intr_on(f));
+	KUNIT_EXPECT_EQ(test, 1, fake_write(test, f));
+}
+
+struct fake_waiter {
+	struct wait_queue_entry wq;
+	bool woken;
+};
+
+static int fake_wake(struct wait_queue_entry *wq, unsigned int mode,
+		     int flags, void *key)
+{
+	container_of(wq, struct fake_waiter, wq)->woken = true;
+	return 0;
+}
+
+/*
+ * A writer waits for room with the interrupt on.  Another thread's write
+ * takes back what the device used before the interrupt comes, so none
+ * will come for it: that writer must wake the waiting one.
+ */
+static void vser_test_tx_reclaim_wakes(struct kunit *test)
+{
+	struct fake_txq *f = test->priv;
+	struct vser_port *port = &f->port;
+	struct fake_waiter w = { };
+	struct vser_txslot *slot;
+
+	init_waitqueue_func_entry(&w.wq, fake_wake);
+	KUNIT_EXPECT_EQ(test, VSER_TX_SLOTS, fake_write(test, f));
+	KUNIT_EXPECT_TRUE(test, port->tx_waiting);
+	add_wait_queue(&port->tx_waitq, &w.wq);
+
+	KUNIT_EXPECT_EQ(test, 2, fake_complete(f, 2));
+	spin_lock_irq(&port->tx_lock);
+	slot = vser_tx_room(port);
+	spin_unlock_irq(&port->tx_lock);
+	remove_wait_queue(&port->tx_waitq, &w.wq);
+	KUNIT_EXPECT_NOT_NULL(test, slot);
+	KUNIT_EXPECT_TRUE(test, w.woken);
+	KUNIT_EXPECT_FALSE(test, port->tx_waiting);
+	KUNIT_EXPECT_FALSE(test, port->tx_full);
+}
+
+/* A host that is not connected gets nothing queued. */
+static void vser_test_tx_host_gone(struct kunit *test)
+{
+	struct fake_txq *f = test->priv;
+
+	f->port.host_connected = false;
+	KUNIT_EXPECT_EQ(test, 0, fake_write(test, f));
+	KUNIT_EXPECT_FALSE(test, f->port.tx_full);
+	KUNIT_EXPECT_FALSE(test, fake_intr_on(f));
+}
+
+static struct kunit_case vser_tx_test_cases[] = {
+	KUNIT_CASE(vser_test_tx_late_callback),
+	KUNIT_CASE(vser_test_tx_reclaim_wakes),
+	KUNIT_CASE(vser_test_tx_host_gone),
+	{}
+};
+
+static struct kunit_suite vser_tx_test_suite = {
+	.name = "virtio_serial_tx",
+	.init = vser_tx_test_init,
+	.exit = vser_tx_test_exit,
+	.test_cases = vser_tx_test_cases,
+};
+
+kunit_test_suites(&vser_test_suite, &vser_tx_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for virtio_serial's control-message checks and transmit queue");
 MODULE_LICENSE("GPL");
 MODULE_VERSION(PVGUEST_VERSION);
 MODULE_INFO(test, "Y");

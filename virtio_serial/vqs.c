@@ -14,8 +14,10 @@
  * the device as one buffer: no allocation per write, one notification
  * per write call.  Transmit interrupts stay off while nobody waits for
  * room, except for a write that follows a read and finds nothing else in
- * flight; writers reclaim finished slots themselves.
+ * flight when the read after it will not poll; writers reclaim finished
+ * slots themselves.
  */
+#include <kunit/visibility.h>
 #include <linux/sched/clock.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -492,6 +494,7 @@ free_slots:
 	vser_tx_slots_free(tx);
 	return -ENOMEM;
 }
+EXPORT_SYMBOL_IF_KUNIT(vser_tx_alloc);
 
 /**
  * vser_tx_release() - free a port's transmit slots once nothing writes
@@ -527,6 +530,7 @@ void vser_tx_free(struct vser_port *port)
 	vser_tx_slots_free(port->tx);
 	port->tx = NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(vser_tx_free);
 
 /**
  * vser_tx_set_queue() - give a port its transmit queue.
@@ -549,6 +553,7 @@ void vser_tx_set_queue(struct vser_port *port, struct virtqueue *vq)
 	port->tx_pages = clamp_t(unsigned int, size, 1, VSER_TX_SLOT_PAGES);
 	virtqueue_disable_cb(vq);
 }
+EXPORT_SYMBOL_IF_KUNIT(vser_tx_set_queue);
 
 /**
  * vser_tx_reclaim() - take back the slots the device has finished with.
@@ -630,6 +635,7 @@ void vser_tx_intr(struct virtqueue *vq)
 		vser_port_notify(port, POLL_OUT);
 	spin_unlock_irqrestore(&vsdev->ports_lock, flags);
 }
+EXPORT_SYMBOL_IF_KUNIT(vser_tx_intr);
 
 static vq_callback_t *vser_vq_callback(unsigned int i)
 {

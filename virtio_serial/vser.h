@@ -450,6 +450,9 @@ void vser_port_set_name(struct vser_port *port, const char *name,
 void vser_port_set_host(struct vser_port *port, bool connected);
 void vser_device_put(struct vser_device *vsdev);
 int vser_port_make_console(struct vser_port *port);
+#if IS_ENABLED(CONFIG_KUNIT)
+struct vser_txslot *vser_tx_room(struct vser_port *port);
+#endif
 extern const struct attribute_group *vser_port_groups[];
 
 /* The port's state changed (host connection, unplug): wake everyone. */

@@ -205,7 +205,8 @@ SUITES = [
     # keeps it (sched_clock stays on the TSC), so that is rare.
     Suite('intree.kunit',
           ['builtin:virtio_serial', 'builtin:pvlock', 'builtin:pvlock_torture',
-           'builtin:tmem', 'kunit-boot:virtio_serial', 'kunit-boot:pvlock',
+           'builtin:tmem', 'kunit-boot:virtio_serial',
+           'kunit-boot:virtio_serial_tx', 'kunit-boot:pvlock',
            'kunit-boot:tmem'],
           machine=Machine(smp=4, timeout=300), kernels=('intree',),
           append='clocksource=hpet'),
