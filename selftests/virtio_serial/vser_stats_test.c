@@ -131,6 +131,29 @@ static int child_ok(pid_t pid)
 }
 
 /*
+ * @n exchanges of MSG bytes through the host's echo, each message unlike
+ * the one before.  Return: how many came back whole, or -1 if the host's
+ * echo failed (as it does when an exchange stops short).
+ */
+static int echo_exchanges(int fd, int n)
+{
+	unsigned char msg[MSG], back[MSG];
+	pid_t pid = host_echo((size_t)n * MSG);
+	int i, j;
+
+	if (pid < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < MSG; j++)
+			msg[j] = pattern_byte(i, j);
+		if (write_full(fd, msg, MSG) || read_full(fd, back, MSG) ||
+		    memcmp(msg, back, MSG))
+			break;
+	}
+	return child_ok(pid) ? -1 : i;
+}
+
+/*
  * Open PORT1 (with @flags), connect the host and wait until the port
  * sees it.  Return: the file, or -1.
  */
@@ -360,12 +383,10 @@ TEST_F(port, sigio_and_queue_full)
 TEST_F(port, read_poll_exchange)
 {
 	struct timespec ts = { 1, 0 };
-	unsigned char msg[MSG], back[MSG];
 	long long p0, h0, s0, polls, hits;
-	int fd, i, j, bad = 0, sigs = 0, pollin = 0;
+	int fd, sigs = 0, pollin = 0;
 	siginfo_t si;
 	sigset_t set;
-	pid_t pid;
 
 	ASSERT_EQ(0, write_str(READ_POLL_US, "1000"));
 	sigemptyset(&set);
@@ -387,18 +408,7 @@ TEST_F(port, read_poll_exchange)
 	h0 = stat_get(self->stats, "read_poll_hits");
 	s0 = stat_get(self->stats, "sigio");
 
-	pid = host_echo(EXCHANGES * MSG);
-	ASSERT_LT(0, pid);
-	for (i = 0; i < EXCHANGES; i++) {
-		for (j = 0; j < MSG; j++)
-			msg[j] = pattern_byte(i, j);
-		if (write_full(fd, msg, MSG) || read_full(fd, back, MSG))
-			break;
-		bad += !!memcmp(msg, back, MSG);
-	}
-	EXPECT_EQ(0, child_ok(pid));
-	ASSERT_EQ(EXCHANGES, i);
-	EXPECT_EQ(0, bad);
+	EXPECT_EQ(EXCHANGES, echo_exchanges(fd, EXCHANGES));
 
 	/* At most one poll per read that follows a write. */
 	polls = stat_get(self->stats, "read_polls") - p0;
@@ -499,16 +509,7 @@ TEST_F(port, read_poll_backs_off)
 	EXPECT_EQ(p0 + 1, stat_get(self->stats, "read_polls"));
 
 	p1 = stat_get(self->stats, "read_polls");
-	pid = host_echo(100 * MSG);
-	ASSERT_LT(0, pid);
-	for (i = 0; i < 100; i++) {
-		memset(buf, i, MSG);
-		if (write_full(fd, buf, MSG) || read_full(fd, buf, MSG) ||
-		    buf[0] != i || buf[MSG - 1] != i)
-			break;
-	}
-	EXPECT_EQ(0, child_ok(pid));
-	EXPECT_EQ(100, i);
+	EXPECT_EQ(100, echo_exchanges(fd, 100));
 	EXPECT_LT(p1, stat_get(self->stats, "read_polls"))
 		TH_LOG("no echo came back within 1 ms");
 	close(fd);
@@ -523,7 +524,7 @@ TEST_F(port, read_poll_not_used)
 	unsigned char buf[MSG];
 	long long p0;
 	pid_t pid;
-	int fd, i;
+	int fd;
 
 	ASSERT_EQ(0, write_str(READ_POLL_US, "1000"));
 	EXPECT_EQ(-1, write_str(READ_POLL_US, "1001"));
@@ -555,16 +556,7 @@ TEST_F(port, read_poll_not_used)
 	ASSERT_EQ(0, hostctl(reply, sizeof(reply), "recv %s 1 2000", HOSTID));
 
 	ASSERT_EQ(0, write_str(READ_POLL_US, "0"));
-	pid = host_echo(20 * MSG);
-	ASSERT_LT(0, pid);
-	for (i = 0; i < 20; i++) {
-		memset(buf, i, MSG);
-		if (write_full(fd, buf, MSG) || read_full(fd, buf, MSG) ||
-		    buf[0] != i || buf[MSG - 1] != i)
-			break;
-	}
-	EXPECT_EQ(0, child_ok(pid));
-	EXPECT_EQ(20, i);
+	EXPECT_EQ(20, echo_exchanges(fd, 20));
 	EXPECT_EQ(p0, stat_get(self->stats, "read_polls"));
 	close(fd);
 }
