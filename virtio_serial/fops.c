@@ -154,7 +154,13 @@ static int vser_open(struct inode *inode, struct file *file)
 	 */
 	mutex_lock(&port->read_mutex);
 	vser_rx_discard(port);
+	/*
+	 * The exchange hints describe an opener: start afresh.  Its first
+	 * read follows no write of its own, so it does not poll.
+	 */
 	WRITE_ONCE(port->read_poll_ns, VSER_READ_POLL_START_NS);
+	WRITE_ONCE(port->read_blocks, false);
+	WRITE_ONCE(port->tx_after_rx, true);
 	mutex_unlock(&port->read_mutex);
 	spin_lock_irq(&port->lock);
 	err = port->unplugged ? -ENXIO : 0;

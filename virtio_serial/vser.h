@@ -341,8 +341,9 @@ struct vser_device {
  *                   frees
  * @tx_waiting:      a writer or poller turned the transmit interrupt on
  *                   to hear of room: the interrupt wakes @tx_waitq
- * @tx_after_rx:     a read returned data since the last write (set by
- *                   readers, cleared by writers; a hint, no lock): a
+ * @tx_after_rx:     no write since the open or since a read returned
+ *                   data (set by open and readers, cleared by writers;
+ *                   a hint, no lock): a
  *                   write that follows a read, or a read that follows a
  *                   write, is likely part of an exchange
  * @write_mutex:     serialises writers (held while copying from user)

@@ -436,13 +436,26 @@ TEST_F(port, read_poll_exchange)
 	close(fd);
 }
 
+/* Host @seed's MSG pattern bytes, sent 100 ms from now by a child. */
+static pid_t host_sends_later(int seed)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		usleep(100000);
+		_exit(hostctl(NULL, 0, "sendpat %s %d %d", HOSTID, MSG, seed) ?
+		      1 : 0);
+	}
+	return pid;
+}
+
 /*
  * An answer later than the window: the read polls, finds nothing, sleeps
  * and is woken by the receive interrupt, which the poll turned back on.
  */
 TEST_F(port, read_poll_then_sleep)
 {
-	unsigned char buf[100];
+	unsigned char buf[MSG];
 	long long p0, h0;
 	size_t i;
 	pid_t pid;
@@ -454,19 +467,14 @@ TEST_F(port, read_poll_then_sleep)
 	p0 = stat_get(self->stats, "read_polls");
 	h0 = stat_get(self->stats, "read_poll_hits");
 	ASSERT_EQ(1, write(fd, "?", 1));
-	pid = fork();
+	pid = host_sends_later(17);
 	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		usleep(300000);
-		_exit(hostctl(NULL, 0, "sendpat %s %zu 17", HOSTID,
-			      sizeof(buf)) ? 1 : 0);
-	}
-	EXPECT_EQ(0, read_full(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, read_full(fd, buf, MSG));
 	EXPECT_EQ(0, child_ok(pid));
-	for (i = 0; i < sizeof(buf); i++)
+	for (i = 0; i < MSG; i++)
 		if (buf[i] != pattern_byte(17, i))
 			break;
-	EXPECT_EQ(sizeof(buf), i);
+	EXPECT_EQ(MSG, i);
 	EXPECT_EQ(p0 + 1, stat_get(self->stats, "read_polls"));
 	EXPECT_EQ(h0, stat_get(self->stats, "read_poll_hits"));
 	close(fd);
@@ -516,35 +524,29 @@ TEST_F(port, read_poll_backs_off)
 }
 
 /*
- * No polling: for a read that follows a read (and waits), for a
+ * No polling: for the first read after the open and for a read that
+ * follows a read (both waiting for data sent after they began), for a
  * non-blocking read, or with read_poll_us=0.  The limit is at most 1000.
  */
 TEST_F(port, read_poll_not_used)
 {
 	unsigned char buf[MSG];
 	long long p0;
-	pid_t pid;
-	int fd;
+	int fd, seed;
 
 	ASSERT_EQ(0, write_str(READ_POLL_US, "1000"));
 	EXPECT_EQ(-1, write_str(READ_POLL_US, "1001"));
 	fd = open_connected(0);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, hostctl(reply, sizeof(reply), "sendpat %s %d 3", HOSTID,
-			     MSG));
-	ASSERT_EQ(0, read_full(fd, buf, MSG));
-	/* The next read waits for data sent after it began. */
 	p0 = stat_get(self->stats, "read_polls");
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		usleep(100000);
-		_exit(hostctl(NULL, 0, "sendpat %s %d 4", HOSTID, MSG) ?
-		      1 : 0);
+	for (seed = 3; seed < 5; seed++) {
+		pid_t pid = host_sends_later(seed);
+
+		ASSERT_LE(0, pid);
+		EXPECT_EQ(0, read_full(fd, buf, MSG));
+		EXPECT_EQ(0, child_ok(pid));
+		EXPECT_EQ(pattern_byte(seed, MSG - 1), buf[MSG - 1]);
 	}
-	EXPECT_EQ(0, read_full(fd, buf, MSG));
-	EXPECT_EQ(0, child_ok(pid));
-	EXPECT_EQ(pattern_byte(4, MSG - 1), buf[MSG - 1]);
 	EXPECT_EQ(p0, stat_get(self->stats, "read_polls"));
 
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
